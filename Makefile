@@ -1,0 +1,37 @@
+# KSMW-PA2502 DLMS/COSEM meter firmware: host build, simulator and tests.
+PY ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+MPY := $(VENV)/bin/micropython
+HEAP ?= 256k
+TCP_PORT ?= 4059
+PTY_LINK ?= /tmp/ksmw-meter-optical
+MICROPYPATH := firmware:host_tests:build/natmod:.frozen
+UNIT := $(sort $(wildcard host_tests/unit/test_*.py))
+
+.PHONY: setup run test test-cpython test-mp test-integration bench clean
+
+$(VENV)/.installed: requirements.txt
+	$(PY) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip
+	$(VPY) -m pip install -q -r requirements.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+run: setup
+	$(VPY) tools/run_meter.py --tcp-port $(TCP_PORT) --pty-link $(PTY_LINK) --heapsize $(HEAP)
+
+test: setup test-cpython test-mp test-integration
+
+test-cpython: setup
+	PYTHONPATH=firmware:host_tests/cpython $(VPY) -m pytest -q host_tests/unit
+
+test-mp: setup
+	MICROPYPATH=$(MICROPYPATH) $(MPY) -X heapsize=$(HEAP) host_tests/mptest.py $(UNIT)
+
+test-integration: setup
+	$(VPY) -m pytest -q host_tests/integration
+
+clean:
+	rm -rf build .pytest_cache

@@ -1,0 +1,209 @@
+# SPDX-License-Identifier: MIT
+"""IC 8 Clock, version 0 (Blue Book 4.5.1) with the setting rules of KSMW 5.4.
+
+Time is kept as an offset to the HAL's UTC milliseconds. Deviation follows the
+Blue Book sense: UTC = local time + deviation (minutes); CET is time_zone = -60.
+"""
+from micropython import const
+
+from dlms.apdu import axdr
+from dlms.cosem.base import (
+    OBJECT_UNDEFINED, OTHER_REASON, READ_WRITE_DENIED, SUCCESS, TYPE_UNMATCHED, CosemObject,
+    expect,
+)
+from dlms.util import timeconv as tc
+
+IGNORE_BELOW_S = const(2)  # KSMW 5.4: differences < 2 s do not adjust the clock
+SHIFT_MAX_S = const(900)  # Blue Book shift_time range -900..900 s
+
+
+class Clock(CosemObject):
+    CLASS_ID = 8
+    VERSION = 0
+    ATTRS = (1, 2, 3, 4, 5, 6, 7, 8, 9)
+    WRITABLE = (2, 3, 5, 6, 7, 8)
+    METHODS = (1, 2, 3, 4, 5, 6)
+
+    def __init__(self, ln, now_ms, time_zone=-60, dst_begin=None, dst_end=None,
+                 dst_deviation=60, dst_enabled=True, clock_base=1, on_adjust=None):
+        super().__init__(ln)
+        self.now_ms = now_ms  # HAL: unix milliseconds (UTC)
+        self.offset_ms = 0
+        self.time_zone = time_zone
+        # EU rule: last Sunday of March 02:00 local standard time, of October 03:00 DST
+        self.dst_begin = dst_begin or b"\xff\xff\x03\xfe\x07\x02\x00\x00\x00\x80\x00\xff"
+        self.dst_end = dst_end or b"\xff\xff\x0a\xfe\x07\x03\x00\x00\x00\x80\x00\xff"
+        self.dst_deviation = dst_deviation
+        self.dst_enabled = dst_enabled
+        self.clock_base = clock_base
+        self.status_flags = 0  # invalid/doubtful bits, set by the application (KSMW 5.4)
+        self.preset = None
+        self.on_adjust = on_adjust  # callable(old_utc_s, new_utc_s) for clock-adjusted events
+        self._buf = bytearray(12)
+
+    # --- time computations ---
+    def utc_ms(self):
+        return self.now_ms() + self.offset_ms
+
+    def utc(self):
+        return self.utc_ms() // 1000
+
+    def _switch_utc(self, pattern, y, dev):
+        mo = pattern[2]
+        if mo == 0xFF or mo > 12:
+            return None
+        day = tc.resolve_day(y, mo, pattern[3], pattern[4])
+        if day is None:
+            return None
+        h = pattern[5] if pattern[5] != 0xFF else 0
+        mi = pattern[6] if pattern[6] != 0xFF else 0
+        return tc.to_unix(y, mo, day, h, mi, 0) + dev * 60
+
+    def dst_active(self, utc_s):
+        if not self.dst_enabled:
+            return False
+        y = tc.from_unix(utc_s - self.time_zone * 60)[0]
+        b = self._switch_utc(self.dst_begin, y, self.time_zone)
+        e = self._switch_utc(self.dst_end, y, self.time_zone - self.dst_deviation)
+        if b is None or e is None:
+            return False
+        if b < e:
+            return b <= utc_s < e
+        return utc_s >= b or utc_s < e  # southern hemisphere
+
+    def deviation(self, utc_s):
+        if self.dst_active(utc_s):
+            return self.time_zone - self.dst_deviation, True
+        return self.time_zone, False
+
+    def local(self, utc_s):
+        return utc_s - self.deviation(utc_s)[0] * 60
+
+    def status(self, utc_s):
+        return self.status_flags | (tc.STATUS_DST if self.dst_active(utc_s) else 0)
+
+    def datetime(self, buf=None, utc_ms=None):
+        """12-byte local date-time of now (or of utc_ms) into buf (default: own buffer)."""
+        if utc_ms is None:
+            utc_ms = self.utc_ms()
+        if buf is None:
+            buf = self._buf
+        s = utc_ms // 1000
+        dev, dst = self.deviation(s)
+        st = self.status_flags | (tc.STATUS_DST if dst else 0)
+        tc.pack_datetime(buf, 0, s - dev * 60, (utc_ms % 1000) // 10, dev, st)
+        return buf
+
+    def local_to_utc(self, local_s):
+        """UTC for a local wall time, or None when it does not exist (spring gap).
+        An ambiguous time (autumn) keeps the season active now (KSMW 5.4)."""
+        std = local_s + self.time_zone * 60
+        dst = local_s + (self.time_zone - self.dst_deviation) * 60
+        ok_std = not self.dst_active(std)
+        ok_dst = self.dst_enabled and self.dst_active(dst)
+        if ok_std and ok_dst:
+            return dst if self.dst_active(self.utc()) else std
+        if ok_std:
+            return std
+        if ok_dst:
+            return dst
+        return None
+
+    def set_utc(self, new_utc_ms):
+        old = self.utc()
+        self.offset_ms += new_utc_ms - self.utc_ms()
+        if self.on_adjust is not None:
+            self.on_adjust(old, self.utc())
+
+    def set_local(self, dt):
+        """Apply a 12-byte date-time per KSMW 5.4; returns a Data-Access-Result."""
+        y, mo, d, _wd, h, mi, s, _hs, _dev, _st = tc.unpack_datetime(dt)
+        if y == 0xFFFF or mo > 12 or mo == 0 or d == 0 or d > tc.days_in_month(y, mo):
+            return OTHER_REASON
+        if h > 23 or mi > 59 or s > 59:
+            return OTHER_REASON
+        utc_s = self.local_to_utc(tc.to_unix(y, mo, d, h, mi, s))
+        if utc_s is None:  # non-existent local time -> other-reason (KSMW 5.4)
+            return OTHER_REASON
+        cur = self.utc_ms()
+        if abs(utc_s * 1000 - cur) < IGNORE_BELOW_S * 1000:
+            return SUCCESS
+        self.set_utc(utc_s * 1000)
+        return SUCCESS
+
+    # --- COSEM interface ---
+    def get(self, attr, w, ctx):
+        if attr == 2:
+            w.octets(self.datetime())
+        elif attr == 3:
+            w.tagged(axdr.INT16, self.time_zone)
+        elif attr == 4:
+            w.tagged(axdr.UINT8, self.status(self.utc()))
+        elif attr == 5:
+            w.octets(self.dst_begin)
+        elif attr == 6:
+            w.octets(self.dst_end)
+        elif attr == 7:
+            w.tagged(axdr.INT8, self.dst_deviation)
+        elif attr == 8:
+            w.boolean(self.dst_enabled)
+        elif attr == 9:
+            w.tagged(axdr.ENUM, self.clock_base)
+        else:
+            return super().get(attr, w, ctx)
+        return SUCCESS
+
+    def set(self, attr, d, ctx):
+        if attr not in self.WRITABLE:
+            return READ_WRITE_DENIED
+        tag, v = d
+        if attr == 2:
+            if tag not in (axdr.OCTET_STRING, axdr.DATE_TIME) or len(v) != 12:
+                return TYPE_UNMATCHED
+            return self.set_local(v)
+        if attr == 3:
+            if tag != axdr.INT16 or not -720 <= v <= 720:
+                return TYPE_UNMATCHED
+            self.time_zone = v
+        elif attr in (5, 6):
+            if tag != axdr.OCTET_STRING or len(v) != 12:
+                return TYPE_UNMATCHED
+            if attr == 5:
+                self.dst_begin = v
+            else:
+                self.dst_end = v
+        elif attr == 7:
+            if tag != axdr.INT8 or not -120 <= v <= 120:
+                return TYPE_UNMATCHED
+            self.dst_deviation = v
+        elif attr == 8:
+            if tag != axdr.BOOLEAN:
+                return TYPE_UNMATCHED
+            self.dst_enabled = v
+        return SUCCESS
+
+    def action(self, method, d, ctx):
+        ms = self.utc_ms()
+        if method == 6:  # shift_time(long seconds)
+            v = expect(d, axdr.INT16)
+            if v is None:
+                return TYPE_UNMATCHED, None
+            if not -SHIFT_MAX_S <= v <= SHIFT_MAX_S:
+                return OTHER_REASON, None
+            self.set_utc(ms + v * 1000)
+        elif method in (1, 2, 3):
+            # adjust_to_quarter / _measuring_period (15 min here) / _minute: round local time
+            step = 60000 if method == 3 else 900000
+            self.set_utc((ms + step // 2) // step * step)
+        elif method == 5:  # preset_adjusting_time(structure {preset, validity_begin, _end})
+            v = expect(d, axdr.STRUCTURE)
+            if v is None or len(v) != 3 or any(e[0] != axdr.OCTET_STRING for e in v):
+                return TYPE_UNMATCHED, None
+            self.preset = [e[1] for e in v]
+        elif method == 4:  # adjust_to_preset_time, only inside the validity interval
+            if self.preset is None:
+                return OTHER_REASON, None
+            return self.set_local(self.preset[0]), None
+        else:
+            return OBJECT_UNDEFINED, None
+        return SUCCESS, None

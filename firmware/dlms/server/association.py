@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: MIT
+"""Clients, access roles and per-connection association state (Green Book 9.4; KSMW 3.6)."""
+from micropython import const
+
+from dlms.apdu.axdr import Writer
+from dlms.cosem.base import METHOD_ACCESS, NO_ACCESS, READ, WRITE
+from dlms.cosem.ic015_association_ln import ASSOCIATED, NON_ASSOCIATED
+
+# Conformance block bits (BER numbering, bit 0 = MSB of 24; dlms-notes 3.6)
+def _bit(n):
+    return 1 << (23 - n)
+
+
+GENERAL_PROTECTION = _bit(1)
+GENERAL_BLOCK_TRANSFER = _bit(2)
+ATTR0_SET = _bit(8)
+ATTR0_GET = _bit(10)
+BLOCK_GET = _bit(11)
+BLOCK_SET = _bit(12)
+BLOCK_ACTION = _bit(13)
+MULTIPLE_REFERENCES = _bit(14)
+DATA_NOTIFICATION = _bit(16)
+ACCESS = _bit(17)
+GET = _bit(19)
+SET = _bit(20)
+SELECTIVE_ACCESS = _bit(21)
+ACTION = _bit(23)
+
+MAX_PDU = const(1224)  # KSMW 3.3.1: max receive and transmit PDU size
+STREAM_SIZE = const(MAX_PDU + 512)  # one PDU of pending block data + one streamed element
+
+
+class Role:
+    """Access rights of a client (KSMW 3.6). visible: set of logical names, or None for all."""
+
+    def __init__(self, name, visible=None, write=False, act=False):
+        self.name = name
+        self._visible = visible
+        self.write = write
+        self.act = act
+
+    def visible(self, obj):
+        return self._visible is None or obj.ln in self._visible
+
+    def attr_access(self, obj, attr):
+        if not self.visible(obj) or attr not in obj.ATTRS:
+            return NO_ACCESS
+        mode = NO_ACCESS if attr in obj.NOT_READABLE else READ
+        if self.write and attr in obj.WRITABLE:
+            mode |= WRITE
+        return mode
+
+    def method_access(self, obj, m):
+        if self.act and self.visible(obj) and m in obj.METHODS:
+            return METHOD_ACCESS
+        return NO_ACCESS
+
+
+class ClientConfig:
+    """One client SAP of KSMW 3.6 with its mechanism and secret."""
+
+    def __init__(self, sap, role, mechanism=0, secret=None, context=1):
+        self.sap = sap
+        self.role = role
+        self.mechanism = mechanism
+        self.secret = secret
+        self.context = context
+
+    def set_secret(self, s):
+        self.secret = bytes(s)
+
+
+class Association:
+    """State of one application association on one port (TCP connection or HDLC link)."""
+
+    def __init__(self, server, port="tcp"):
+        self.server = server
+        self.port = port
+        self.objects = server.objects
+        self.server_sap = 1
+        self.client_sap = None  # set by the transport (HDLC source address / wrapper wPort)
+        self.server_max_pdu = MAX_PDU
+        self.server_conformance = server.conformance
+        self.stream = Writer(STREAM_SIZE)  # pending GET data (block transfer)
+        self.block_buf = None  # SET/ACTION block reassembly, allocated on first use
+        self.reset()
+
+    def reset(self):
+        self.client = None
+        self.status = NON_ASSOCIATED
+        self.conformance = 0
+        self.client_max_pdu = 0
+        self.hls_reply = None
+        self.abort_blocks()
+
+    def abort_blocks(self):
+        self.gen = None
+        self.stream.pos = 0
+        self.block_no = 0
+        self.long_get = False
+        self.blk_kind = 0
+        self.blk_no = 0
+        self.blk_len = 0
+        self.blk_target = None
+
+    @property
+    def associated(self):
+        return self.status == ASSOCIATED
+
+    def max_response(self):
+        c = self.client_max_pdu or 0xFFFF
+        return c if c < self.server_max_pdu else self.server_max_pdu
+
+    def attr_access(self, obj, attr):
+        return self.client.role.attr_access(obj, attr) if self.client else NO_ACCESS
+
+    def method_access(self, obj, m):
+        return self.client.role.method_access(obj, m) if self.client else NO_ACCESS

@@ -1,0 +1,619 @@
+# SPDX-License-Identifier: MIT
+"""xDLMS server: APDU dispatch for ACSE, GET, SET, ACTION (Green Book 9.3/9.4, LN referencing).
+
+handle(assoc, req, w) reads one request APDU (memoryview) and writes exactly one
+response APDU into Writer w (IDIS 8.2.3.1: the server always answers), except
+for unconfirmed requests, where nothing is written.
+"""
+from micropython import const
+
+from dlms.apdu import acse
+from dlms.apdu.axdr import DecodeError, Reader
+from dlms.cosem.base import (
+    DATA_BLOCK_NUMBER_INVALID, LONG_GET_ABORTED, LONG_SET_ABORTED, NO_LONG_GET_IN_PROGRESS,
+    NO_LONG_SET_IN_PROGRESS, OBJECT_CLASS_INCONSISTENT, OBJECT_UNDEFINED,
+    OTHER_REASON, READ, READ_WRITE_DENIED, SCOPE_OF_ACCESS_VIOLATED, SUCCESS, WRITE, get_all,
+)
+from dlms.cosem.ic015_association_ln import ASSOCIATED
+from dlms.server import association as asn
+
+GET_REQUEST = const(0xC0)
+SET_REQUEST = const(0xC1)
+ACTION_REQUEST = const(0xC3)
+GET_RESPONSE = const(0xC4)
+SET_RESPONSE = const(0xC5)
+ACTION_RESPONSE = const(0xC7)
+EXCEPTION_RESPONSE = const(0xD8)
+
+# EXCEPTION-Response (Green Book 9.3.x; dlms-notes 4.9)
+SERVICE_NOT_ALLOWED = const(1)
+SERVICE_UNKNOWN = const(2)
+OPERATION_NOT_POSSIBLE = const(1)
+SERVICE_NOT_SUPPORTED = const(2)
+OTHER = const(3)
+PDU_TOO_LONG = const(4)
+
+BLOCK_HDR = const(12)  # C4 02 iid last block(4) choice len(<=3): room kept in each GET block
+MAX_LIST = const(64)  # with-list references per request (KSMW 3.3.1 asks >= 16)
+BLOCK_BUF = const(4096)  # SET/ACTION reassembly limit (largest writable value)
+
+_KIND_SET = const(1)
+_KIND_ACTION = const(2)
+
+
+class Malformed(Exception):
+    pass
+
+
+def _exception(w, state, service):
+    w.u8(EXCEPTION_RESPONSE)
+    w.u8(state)
+    w.u8(service)
+
+
+class Server:
+    def __init__(self, objects, clients, conformance, system_title=b"KFM\x00\x05\xf5\xe1\x01"):
+        self.objects = objects
+        self.by_ln = {}
+        for o in objects:
+            self.by_ln[o.ln] = o
+        self.clients = clients  # SAP -> ClientConfig
+        self.conformance = conformance
+        self.system_title = system_title
+        self.on_association = None  # hook(assoc, accepted, diag) for logs and lockout
+
+    # ------------------------------------------------------------------ entry point
+    def handle(self, a, req, w):
+        """Answer one APDU. Returns False when no response is due."""
+        start = w.pos
+        try:
+            if len(req) == 0:
+                raise Malformed()
+            tag = req[0]
+            if tag == acse.AARQ:
+                self._aarq(a, req, w)
+            elif tag == acse.RLRQ:
+                self._rlrq(a, req, w)
+            elif tag in (GET_REQUEST, SET_REQUEST, ACTION_REQUEST):
+                if not a.associated:  # lost or missing association (KSMW 3.3.4)
+                    _exception(w, SERVICE_NOT_ALLOWED, OPERATION_NOT_POSSIBLE)
+                elif tag == GET_REQUEST:
+                    self._get(a, Reader(req, 1), w)
+                elif tag == SET_REQUEST:
+                    self._set(a, Reader(req, 1), w)
+                else:
+                    self._action(a, Reader(req, 1), w)
+            else:
+                _exception(w, SERVICE_UNKNOWN, SERVICE_NOT_SUPPORTED)
+        except (Malformed, DecodeError):
+            w.pos = start
+            if len(req) and req[0] == acse.AARQ:
+                acse.write_aare(w, acse.CTX_LN, acse.REJECTED_PERMANENT, acse.DIAG_NO_REASON,
+                                provider_diag=True)
+            else:
+                _exception(w, SERVICE_NOT_ALLOWED, OTHER)
+        return True
+
+    # ------------------------------------------------------------------ ACSE
+    def _aarq(self, a, req, w):
+        if a.status != 0:
+            a.reset()  # a new AARQ replaces the association of this port
+        q = acse.parse_aarq(req)
+        client = self.clients.get(a.client_sap)
+        diag = acse.DIAG_NULL
+        uerr = acse.INIT_OK
+        if q.context != acse.CTX_LN:
+            diag = acse.DIAG_CONTEXT_NOT_SUPPORTED  # ciphered contexts: security issue
+        elif client is None:
+            diag = acse.DIAG_NO_REASON
+        elif q.mechanism != client.mechanism:
+            diag = (acse.DIAG_MECH_REQUIRED if q.mechanism == 0
+                    else acse.DIAG_MECH_NOT_RECOGNISED)
+        elif client.mechanism == 1 and q.auth_value != client.secret:
+            diag = acse.DIAG_AUTH_FAILURE
+        elif q.user_info is None or len(q.user_info) == 0 or q.user_info[0] != 0x01:
+            diag = acse.DIAG_NO_REASON
+            uerr = -1
+        else:
+            acse.parse_initiate_request(q, q.user_info)
+            uerr = q.initiate_error
+            neg = q.conformance & self.conformance
+            if uerr == acse.INIT_OK and neg == 0:
+                uerr = acse.INIT_INCOMPATIBLE_CONFORMANCE
+            if uerr != acse.INIT_OK:
+                diag = acse.DIAG_NO_REASON
+        ctx = q.context if q.context and q.context > 0 else acse.CTX_LN
+        if diag != acse.DIAG_NULL:
+            ui = None
+            if uerr > 0:  # ConfirmedServiceError initiateError/initiate/<reason> (dlms-notes 3.9)
+                ui = bytes((0x0E, 0x01, 0x06, uerr))
+            acse.write_aare(w, ctx, acse.REJECTED_PERMANENT, diag, ui)
+            if self.on_association:
+                self.on_association(a, False, diag)
+            return
+        a.client = client
+        a.conformance = q.conformance & self.conformance
+        a.client_max_pdu = q.max_pdu
+        a.status = ASSOCIATED
+        conf = a.conformance
+        acse.write_aare(w, ctx, acse.ACCEPTED, acse.DIAG_NULL,
+                        lambda w2: acse.write_initiate_response(w2, conf, a.server_max_pdu))
+        if self.on_association:
+            self.on_association(a, True, 0)
+
+    def _rlrq(self, a, req, w):
+        _reason, ui = acse.parse_release(req)
+        conf = a.conformance
+        a.reset()
+        if ui is not None:  # KSMW 3.3.3: user-information answered when present
+            acse.write_rlre(w, lambda w2: acse.write_initiate_response(w2, conf, asn.MAX_PDU))
+        else:
+            acse.write_rlre(w)
+
+    # ------------------------------------------------------------------ helpers
+    def _need(self, a, bits, w):
+        if a.conformance & bits == bits:
+            return True
+        _exception(w, SERVICE_NOT_ALLOWED, SERVICE_NOT_SUPPORTED)
+        return False
+
+    def _descriptor(self, r):
+        cid = r.u16()
+        ln = bytes(r.take(6))
+        idx = r.num(">b", 1)
+        return cid, ln, idx
+
+    def _selection(self, r):
+        if r.u8():
+            sel = r.u8()
+            return sel, r.data()
+        return None
+
+    def _resolve(self, a, cid, ln, idx, need):
+        """-> (object, 0) or (None, Data-Access-Result) for an attribute access."""
+        o = self.by_ln.get(ln)
+        if o is None or not a.client.role.visible(o):
+            return None, OBJECT_UNDEFINED
+        if o.CLASS_ID != cid:
+            return None, OBJECT_CLASS_INCONSISTENT
+        if idx == 0 and need == READ:
+            if a.conformance & asn.ATTR0_GET == 0:
+                return None, READ_WRITE_DENIED
+            return o, SUCCESS
+        if idx not in o.ATTRS:
+            return None, OBJECT_UNDEFINED
+        if a.attr_access(o, idx) & need == 0:
+            return None, READ_WRITE_DENIED
+        return o, SUCCESS
+
+    def _resolve_method(self, a, cid, ln, m):
+        o = self.by_ln.get(ln)
+        if o is None or not a.client.role.visible(o):
+            return None, OBJECT_UNDEFINED
+        if o.CLASS_ID != cid:
+            return None, OBJECT_CLASS_INCONSISTENT
+        if m not in o.METHODS:
+            return None, OBJECT_UNDEFINED
+        if not a.method_access(o, m):
+            return None, READ_WRITE_DENIED
+        return o, SUCCESS
+
+    def _read_into(self, a, o, idx, sel, w):
+        """Start encoding an attribute value into w: -> 0 (written), a result code, or a
+        generator that writes the rest."""
+        if sel is not None:
+            fn = getattr(o, "get_selected", None)
+            if fn is None:
+                return SCOPE_OF_ACCESS_VIOLATED
+            return fn(idx, sel[0], sel[1], w, a)
+        if idx == 0:
+            return get_all(o, w, a)
+        return o.get(idx, w, a)
+
+    # ------------------------------------------------------------------ GET
+    def _get(self, a, r, w):
+        kind = r.u8()
+        iid = r.u8()
+        if kind == 1:
+            if not self._need(a, asn.GET, w):
+                return
+            cid, ln, idx = self._descriptor(r)
+            sel = self._selection(r)
+            if r.left():
+                raise Malformed()
+            if sel is not None and not self._need(a, asn.SELECTIVE_ACCESS, w):
+                return
+            a.abort_blocks()
+            o, dar = self._resolve(a, cid, ln, idx, READ)
+            if o is not None:
+                a.stream.pos = 0
+                dar = self._read_into(a, o, idx, sel, a.stream)
+            if isinstance(dar, int):
+                if dar:
+                    a.stream.pos = 0
+                    self._get_result(w, 1, iid, dar)
+                    return
+                a.gen = None
+            else:
+                a.gen = dar
+            self._get_respond(a, w, iid, 1)
+        elif kind == 3:
+            if not self._need(a, asn.GET | asn.MULTIPLE_REFERENCES, w):
+                return
+            n = r.length()
+            if n == 0 or n > MAX_LIST:
+                raise Malformed()
+            items = []
+            for _ in range(n):
+                cid, ln, idx = self._descriptor(r)
+                items.append((cid, ln, idx, self._selection(r)))
+            if r.left():
+                raise Malformed()
+            a.abort_blocks()
+            a.gen = self._with_list(a, items, a.stream)
+            self._get_respond(a, w, iid, 3)
+        elif kind == 2:
+            block = r.u32()
+            if r.left():
+                raise Malformed()
+            if not self._need(a, asn.BLOCK_GET, w):
+                return
+            if not a.long_get:
+                self._block_error(w, iid, block, NO_LONG_GET_IN_PROGRESS)
+            elif block != a.block_no:
+                a.abort_blocks()
+                self._block_error(w, iid, block, DATA_BLOCK_NUMBER_INVALID)
+            else:
+                self._next_block(a, w, iid)
+        else:
+            _exception(w, SERVICE_UNKNOWN, SERVICE_NOT_SUPPORTED)
+
+    def _with_list(self, a, items, s):
+        s.length(len(items))
+        for cid, ln, idx, sel in items:
+            o, dar = self._resolve(a, cid, ln, idx, READ)
+            if o is not None and sel is not None and a.conformance & asn.SELECTIVE_ACCESS == 0:
+                o, dar = None, SCOPE_OF_ACCESS_VIOLATED
+            if o is not None:
+                mark = s.pos
+                s.u8(0)  # Get-Data-Result: data
+                dar = self._read_into(a, o, idx, sel, s)
+                if not isinstance(dar, int):
+                    yield from dar
+                    dar = 0
+                elif dar:
+                    s.pos = mark
+            if dar:
+                s.u8(1)
+                s.u8(dar)
+            yield
+
+    def _get_result(self, w, kind, iid, dar):
+        w.u8(GET_RESPONSE)
+        w.u8(kind)
+        w.u8(iid)
+        w.u8(1)
+        w.u8(dar)
+
+    def _block_error(self, w, iid, block, dar):
+        # get-response-with-datablock carrying a data-access-result (dlms-notes 4.2)
+        w.u8(GET_RESPONSE)
+        w.u8(2)
+        w.u8(iid)
+        w.u8(1)
+        w.u32(block)
+        w.u8(1)
+        w.u8(dar)
+
+    def _fill(self, a, limit):
+        """Run the value generator until the stream holds more than `limit` bytes."""
+        s = a.stream
+        while a.gen is not None and s.pos <= limit:
+            try:
+                next(a.gen)
+            except StopIteration:
+                a.gen = None
+
+    def _get_respond(self, a, w, iid, kind):
+        room = a.max_response()
+        try:
+            self._fill(a, room - 4)
+        except (ValueError, IndexError):
+            a.abort_blocks()
+            if kind == 1:
+                self._get_result(w, 1, iid, OTHER_REASON)
+            else:
+                _exception(w, SERVICE_NOT_ALLOWED, PDU_TOO_LONG)
+            return
+        s = a.stream
+        if a.gen is None and s.pos + 3 <= room:
+            w.u8(GET_RESPONSE)
+            w.u8(kind)
+            w.u8(iid)
+            if kind == 1:
+                w.u8(0)  # Get-Data-Result: data
+            w.raw(s.mv[: s.pos])
+            s.pos = 0
+            return
+        if a.conformance & asn.BLOCK_GET == 0:  # too long and no block transfer negotiated
+            a.abort_blocks()
+            if kind == 1:
+                self._get_result(w, 1, iid, OTHER_REASON)
+            else:
+                _exception(w, SERVICE_NOT_ALLOWED, PDU_TOO_LONG)
+            return
+        a.long_get = True
+        a.block_no = 0
+        self._next_block(a, w, iid)
+
+    def _next_block(self, a, w, iid):
+        payload = a.max_response() - BLOCK_HDR
+        s = a.stream
+        try:
+            self._fill(a, payload)
+        except (ValueError, IndexError):
+            block = a.block_no + 1
+            a.abort_blocks()
+            self._block_error(w, iid, block, LONG_GET_ABORTED)
+            return
+        n = s.pos if s.pos < payload else payload
+        last = a.gen is None and n == s.pos
+        a.block_no += 1
+        w.u8(GET_RESPONSE)
+        w.u8(2)
+        w.u8(iid)
+        w.u8(1 if last else 0)
+        w.u32(a.block_no)
+        w.u8(0)  # raw-data
+        w.length(n)
+        w.raw(s.mv[:n])
+        rest = s.pos - n
+        if rest:
+            s.mv[:rest] = s.mv[n:s.pos]
+        s.pos = rest
+        if last:
+            a.abort_blocks()
+
+    # ------------------------------------------------------------------ block reassembly
+    def _block_start(self, a, kind, target):
+        if a.block_buf is None:
+            a.block_buf = bytearray(BLOCK_BUF)
+        a.blk_kind = kind
+        a.blk_no = 0
+        a.blk_len = 0
+        a.blk_target = target
+
+    def _block_add(self, a, r):
+        """DataBlock-SA: last-block, block-number, raw-data. -> (last, block, ok)."""
+        last = r.u8()
+        block = r.u32()
+        n = r.length()
+        data = r.take(n)
+        if r.left():
+            raise Malformed()
+        if block != a.blk_no + 1:
+            return last, block, DATA_BLOCK_NUMBER_INVALID
+        end = a.blk_len + n
+        if end > len(a.block_buf):
+            return last, block, OTHER_REASON
+        a.block_buf[a.blk_len:end] = data
+        a.blk_len = end
+        a.blk_no = block
+        return last, block, SUCCESS
+
+    def _block_value(self, a):
+        r = Reader(memoryview(a.block_buf), 0, a.blk_len)
+        d = r.data()
+        if r.left():
+            raise DecodeError("trailing")
+        return d
+
+    def _block_done(self, a):
+        a.blk_kind = 0
+        a.blk_target = None
+        if a.block_buf is not None and len(a.block_buf) > 0:
+            a.block_buf = None  # release the reassembly buffer between transfers
+
+    # ------------------------------------------------------------------ SET
+    def _set(self, a, r, w):
+        kind = r.u8()
+        iid = r.u8()
+        if kind == 1:
+            if not self._need(a, asn.SET, w):
+                return
+            cid, ln, idx = self._descriptor(r)
+            sel = self._selection(r)
+            d = r.data()
+            if r.left():
+                raise Malformed()
+            self._set_result(w, 1, iid, self._write(a, cid, ln, idx, sel, d))
+        elif kind == 2:
+            if not self._need(a, asn.SET | asn.BLOCK_SET, w):
+                return
+            cid, ln, idx = self._descriptor(r)
+            sel = self._selection(r)
+            self._block_start(a, _KIND_SET, (cid, ln, idx, sel))
+            self._set_block(a, r, w, iid)
+        elif kind == 3:
+            if not self._need(a, asn.SET | asn.BLOCK_SET, w):
+                return
+            if a.blk_kind != _KIND_SET:
+                last, block = r.u8(), r.u32()
+                self._set_last(w, iid, NO_LONG_SET_IN_PROGRESS, block)
+                return
+            self._set_block(a, r, w, iid)
+        elif kind == 4:
+            if not self._need(a, asn.SET | asn.MULTIPLE_REFERENCES, w):
+                return
+            n = r.length()
+            if n == 0 or n > MAX_LIST:
+                raise Malformed()
+            descs = []
+            for _ in range(n):
+                cid, ln, idx = self._descriptor(r)
+                descs.append((cid, ln, idx, self._selection(r)))
+            if r.length() != n:
+                raise Malformed()
+            values = [r.data() for _ in range(n)]
+            if r.left():
+                raise Malformed()
+            w.u8(SET_RESPONSE)
+            w.u8(5)
+            w.u8(iid)
+            w.length(n)
+            for i in range(n):
+                cid, ln, idx, sel = descs[i]
+                w.u8(self._write(a, cid, ln, idx, sel, values[i]))
+        else:
+            _exception(w, SERVICE_UNKNOWN, SERVICE_NOT_SUPPORTED)
+
+    def _set_block(self, a, r, w, iid):
+        last, block, res = self._block_add(a, r)
+        if res:
+            self._block_done(a)
+            self._set_last(w, iid, LONG_SET_ABORTED if res == OTHER_REASON else res, block)
+            return
+        if not last:  # set-response-datablock acknowledges the block
+            w.u8(SET_RESPONSE)
+            w.u8(2)
+            w.u8(iid)
+            w.u32(block)
+            return
+        cid, ln, idx, sel = a.blk_target
+        try:
+            d = self._block_value(a)
+            res = self._write(a, cid, ln, idx, sel, d)
+        except DecodeError:
+            res = OTHER_REASON
+        self._block_done(a)
+        self._set_last(w, iid, res, block)
+
+    def _set_last(self, w, iid, res, block):
+        w.u8(SET_RESPONSE)
+        w.u8(3)
+        w.u8(iid)
+        w.u8(res)
+        w.u32(block)
+
+    def _set_result(self, w, kind, iid, res):
+        w.u8(SET_RESPONSE)
+        w.u8(kind)
+        w.u8(iid)
+        w.u8(res)
+
+    def _write(self, a, cid, ln, idx, sel, d):
+        if sel is not None:
+            return SCOPE_OF_ACCESS_VIOLATED
+        if idx == 0:
+            return READ_WRITE_DENIED  # attribute0-supported-with-set is not offered
+        o, dar = self._resolve(a, cid, ln, idx, WRITE)
+        if o is None:
+            return dar
+        return o.set(idx, d, a)
+
+    # ------------------------------------------------------------------ ACTION
+    def _action(self, a, r, w):
+        kind = r.u8()
+        iid = r.u8()
+        if kind == 1:
+            if not self._need(a, asn.ACTION, w):
+                return
+            cid, ln, m = self._descriptor(r)
+            d = r.data() if r.u8() else None
+            if r.left():
+                raise Malformed()
+            self._invoke(a, w, iid, cid, ln, m, d)
+        elif kind == 4:
+            if not self._need(a, asn.ACTION | asn.BLOCK_ACTION, w):
+                return
+            cid, ln, m = self._descriptor(r)
+            self._block_start(a, _KIND_ACTION, (cid, ln, m))
+            self._action_block(a, r, w, iid)
+        elif kind == 6:
+            if not self._need(a, asn.ACTION | asn.BLOCK_ACTION, w):
+                return
+            if a.blk_kind != _KIND_ACTION:
+                self._action_result(w, iid, 16)  # no-long-action-in-progress
+                return
+            self._action_block(a, r, w, iid)
+        elif kind == 2:
+            # action-request-next-pblock: return data always fits one PDU here
+            self._action_result(w, iid, 16)
+        elif kind == 3:
+            if not self._need(a, asn.ACTION | asn.MULTIPLE_REFERENCES, w):
+                return
+            n = r.length()
+            if n == 0 or n > MAX_LIST:
+                raise Malformed()
+            descs = [self._descriptor(r) for _ in range(n)]
+            if r.length() != n:
+                raise Malformed()
+            params = [r.data() for _ in range(n)]
+            if r.left():
+                raise Malformed()
+            w.u8(ACTION_RESPONSE)
+            w.u8(3)
+            w.u8(iid)
+            w.length(n)
+            for i in range(n):
+                cid, ln, m = descs[i]
+                d = params[i]
+                self._invoke_body(a, w, cid, ln, m, None if d[0] == 0 else d)
+        else:
+            _exception(w, SERVICE_UNKNOWN, SERVICE_NOT_SUPPORTED)
+
+    def _action_block(self, a, r, w, iid):
+        last, block, res = self._block_add(a, r)
+        if res:
+            self._block_done(a)
+            self._action_result(w, iid, 15)  # long-action-aborted
+            return
+        if not last:  # action-response-next-pblock asks for the following block
+            w.u8(ACTION_RESPONSE)
+            w.u8(4)
+            w.u8(iid)
+            w.u32(block)
+            return
+        cid, ln, m = a.blk_target
+        try:
+            d = self._block_value(a)
+        except DecodeError:
+            self._block_done(a)
+            self._action_result(w, iid, OTHER_REASON)
+            return
+        self._block_done(a)
+        self._invoke(a, w, iid, cid, ln, m, None if d[0] == 0 else d)
+
+    def _action_result(self, w, iid, res):
+        w.u8(ACTION_RESPONSE)
+        w.u8(1)
+        w.u8(iid)
+        w.u8(res)
+        w.u8(0)
+
+    def _invoke(self, a, w, iid, cid, ln, m, d):
+        w.u8(ACTION_RESPONSE)
+        w.u8(1)
+        w.u8(iid)
+        self._invoke_body(a, w, cid, ln, m, d)
+
+    def _invoke_body(self, a, w, cid, ln, m, d):
+        """Action-Response-With-Optional-Data: result, return-parameters OPTIONAL."""
+        o, res = self._resolve_method(a, cid, ln, m)
+        ret = None
+        if o is not None:
+            res, ret = o.action(m, d, a)
+        w.u8(res)
+        if ret is None:
+            w.u8(0)
+            return
+        mark = w.pos
+        try:
+            w.u8(1)
+            w.u8(0)  # Get-Data-Result: data
+            ret(w)
+        except (ValueError, IndexError):  # return data larger than one PDU
+            w.pos = mark - 1
+            w.u8(OTHER_REASON)
+            w.u8(0)
+

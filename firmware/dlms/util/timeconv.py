@@ -1,0 +1,101 @@
+# SPDX-License-Identifier: MIT
+"""Epoch-agnostic calendar arithmetic and COSEM date-time (Blue Book 4.1.6.1; dlms-notes 1.5).
+
+All arithmetic is on "unix seconds" (UTC seconds since 1970-01-01); ports whose
+time.time() counts from 2000 convert through EPOCH_SHIFT (gmtime(0)).
+"""
+from micropython import const
+from struct import pack_into, unpack_from
+
+NOT_SPECIFIED = const(0xFF)
+DEVIATION_UNSPECIFIED = const(-0x8000)
+STATUS_DST = const(0x80)
+STATUS_INVALID = const(0x01)
+STATUS_DOUBTFUL = const(0x02)
+
+
+def days_from_civil(y, m, d):
+    # Proleptic Gregorian days since 1970-01-01 (H. Hinnant's algorithm)
+    y -= m <= 2
+    era = (y if y >= 0 else y - 399) // 400
+    yoe = y - era * 400
+    doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+def civil_from_days(z):
+    z += 719468
+    era = (z if z >= 0 else z - 146096) // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    y = yoe + era * 400
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    d = doy - (153 * mp + 2) // 5 + 1
+    m = mp + (3 if mp < 10 else -9)
+    return y + (m <= 2), m, d
+
+
+def weekday(days):
+    """ISO weekday 1 = Monday .. 7 = Sunday of a day number (1970-01-01 was a Thursday)."""
+    return (days + 3) % 7 + 1
+
+
+def days_in_month(y, m):
+    if m == 12:
+        return 31
+    return days_from_civil(y, m + 1, 1) - days_from_civil(y, m, 1)
+
+
+def _epoch_shift():
+    try:
+        import time
+
+        y = time.gmtime(0)[0]
+    except Exception:
+        y = 1970
+    return days_from_civil(y, 1, 1) * 86400
+
+
+EPOCH_SHIFT = _epoch_shift()  # add to a port's time.time() to get unix seconds
+
+
+def to_unix(y, mo, d, h, mi, s):
+    return days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s
+
+
+def from_unix(t):
+    """unix seconds -> (y, mo, d, h, mi, s, wday)."""
+    days = t // 86400
+    sec = t - days * 86400
+    y, mo, d = civil_from_days(days)
+    return y, mo, d, sec // 3600, (sec // 60) % 60, sec % 60, weekday(days)
+
+
+def pack_datetime(buf, off, local_s, hundredths, deviation, status):
+    """Write a 12-byte date-time for local seconds `local_s` (Blue Book 4.1.6.1)."""
+    y, mo, d, h, mi, s, wd = from_unix(local_s)
+    pack_into(">HBBBBBBBhB", buf, off, y, mo, d, wd, h, mi, s, hundredths, deviation, status)
+
+
+def unpack_datetime(b, off=0):
+    """-> (y, mo, d, wd, h, mi, s, hundredths, deviation, status); raw fields, 0xFF = not specified."""
+    return unpack_from(">HBBBBBBBhB", b, off)
+
+
+def resolve_day(y, mo, dom, dow):
+    """Day of month for a date pattern in year y (dlms-notes 1.5): FE last, FD second last,
+    an explicit weekday means 'that weekday on or after dom' (or the last one for FE/FD)."""
+    last = days_in_month(y, mo)
+    if dom == 0xFE or dom == 0xFD:
+        day = last - (dom == 0xFD)
+        if dow != 0xFF:  # last <dow> of the month
+            wd = weekday(days_from_civil(y, mo, day))
+            day -= (wd - dow) % 7
+        return day
+    if dow != 0xFF:
+        wd = weekday(days_from_civil(y, mo, dom))
+        day = dom + (dow - wd) % 7
+        return day if day <= last else None
+    return dom if 1 <= dom <= last else None

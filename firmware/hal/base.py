@@ -1,0 +1,30 @@
+# SPDX-License-Identifier: MIT
+"""Board contract used by the meter application (architecture guide 2.1, hal/).
+
+A board provides:
+  now_ms()        UTC milliseconds since 1970-01-01 (RTC; epoch-corrected)
+  ticks_ms()      monotonic milliseconds
+  optical_port()  a non-blocking stream (read/readinto/write + poll) carrying HDLC, or None
+  tcp_endpoint()  (host, port) for the IEC 62056-47 wrapper, or None
+  identity        dict: manufacturer (3 chars), serial (str), meter_type (str, KSMW 5.1)
+  lls_secret      bytes: management client LLS secret (provisioning)
+"""
+
+
+class Board:
+    identity = {"manufacturer": "KFM", "serial": "1KFM0100000001", "meter_type": "100"}
+    lls_secret = b"12345678"
+    hdlc_device_address = 17
+    hdlc_inter_octet_ms = 200
+
+    def now_ms(self):
+        raise NotImplementedError
+
+    def ticks_ms(self):
+        raise NotImplementedError
+
+    def optical_port(self):
+        return None
+
+    def tcp_endpoint(self):
+        return None

@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: MIT
+"""Host board for the unix port: RTC from the OS clock, optical port = an inherited pty fd
+(created by tools/run_meter.py), DLMS wrapper on a TCP socket."""
+import time
+
+from dlms.util.timeconv import EPOCH_SHIFT
+from hal.base import Board
+
+
+class HostBoard(Board):
+    def __init__(self, argv):
+        self.tcp_host = "127.0.0.1"
+        self.tcp_port = 4059
+        self.hdlc_fd = None
+        i = 1
+        while i < len(argv):
+            k = argv[i]
+            v = argv[i + 1] if i + 1 < len(argv) else None
+            if k == "--tcp-port":
+                self.tcp_port = int(v)
+            elif k == "--tcp-host":
+                self.tcp_host = v
+            elif k == "--hdlc-fd":
+                self.hdlc_fd = int(v)
+            elif k == "--lls":
+                self.lls_secret = v.encode()
+            elif k == "--serial":
+                self.identity = dict(self.identity, serial=v)
+            else:
+                i -= 1
+            i += 2
+
+    def now_ms(self):
+        return time.time_ns() // 1000000 + EPOCH_SHIFT * 1000
+
+    def ticks_ms(self):
+        return time.ticks_ms()
+
+    def optical_port(self):
+        if self.hdlc_fd is None:
+            return None
+        return open(self.hdlc_fd, "r+b", buffering=0)
+
+    def tcp_endpoint(self):
+        if self.tcp_port <= 0:
+            return None
+        return self.tcp_host, self.tcp_port

@@ -1,0 +1,2 @@
+# SPDX-License-Identifier: MIT
+"""The KSMW-PA2502 meter application on top of the dlms stack."""
