@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: MIT
+"""Integration fixtures: the firmware runs under the MicroPython unix port (tools/run_meter.py)
+with a board-sized heap; tests talk to it from CPython over the TCP wrapper and the HDLC pty."""
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HEAP = os.environ.get("METER_HEAP", "256k")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Meter:
+    """A running simulated meter."""
+
+    host = "127.0.0.1"
+    server_logical = 1
+    server_physical = 17
+    lls_password = b"12345678"
+    ldn = b"KFM1000100000001"
+
+    def __init__(self, heap=HEAP):
+        self.tcp_port = free_port()
+        self.log = open(os.path.join(ROOT, "build", "meter-%d.log" % self.tcp_port), "w+")
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.join(ROOT, "tools", "run_meter.py"),
+             "--tcp-port", str(self.tcp_port), "--heapsize", heap],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.pty_path = None
+        deadline = time.time() + 20
+        lines = []
+        while time.time() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            m = re.search(r"pty\): (\S+)", line)
+            if m:
+                self.pty_path = m.group(1)
+            if "logical device" in line:
+                break
+        if self.proc.poll() is not None or not lines or "logical device" not in lines[-1]:
+            self.stop()
+            raise RuntimeError("meter did not start:\n" + "".join(lines))
+        self.output = lines
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self):
+        for line in self.proc.stdout:  # keep the pipe empty; the log helps post-mortems
+            self.output.append(line)
+            self.log.write(line)
+            self.log.flush()
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+@pytest.fixture(scope="session")
+def meter():
+    os.makedirs(os.path.join(ROOT, "build"), exist_ok=True)
+    m = Meter()
+    yield m
+    assert m.alive(), "the firmware died during the tests"
+    m.stop()
