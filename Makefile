@@ -7,7 +7,7 @@ HEAP ?= 256k
 TCP_PORT ?= 4059
 PTY_LINK ?= /tmp/ksmw-meter-optical
 MICROPYPATH := firmware:host_tests:build/natmod:.frozen
-UNIT := $(sort $(wildcard host_tests/unit/test_*.py))
+UNIT := $(sort $(wildcard host_tests/unit/test_*.py)) $(wildcard host_tests/alloc/test_*.py)
 
 .PHONY: setup run test test-cpython test-mp test-integration bench clean
 

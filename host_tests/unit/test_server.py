@@ -173,10 +173,10 @@ def test_set_clock_and_rules():
     assert clk.utc() == 1796122800  # 2026-12-01 11:00:00 UTC
     # < 2 s difference is ignored
     before = clk.offset_ms
-    s.req(h("C10181 0008 0000010000FF 02 00 090C") + h("07EA0C01FF0C000001008000FF"))
-    assert clk.offset_ms == before
+    r = s.req(h("C10181 0008 0000010000FF 02 00 090C") + h("07EA0C01FF 0C0001 00 8000FF"))
+    assert r == h("C5018100") and clk.offset_ms == before
     # spring gap 2027-03-28 02:30 does not exist -> other-reason (KSMW 5.4)
-    assert s.req(h("C10181 0008 0000010000FF 02 00 090C") + h("07EB031CFF021E00008000FF")) \
+    assert s.req(h("C10181 0008 0000010000FF 02 00 090C") + h("07EB031CFF 021E00 00 8000FF")) \
         == h("C50181FA")
     # wrong type
     assert s.req(h("C10181 0008 0000010000FF 03 00 0F05")) == h("C501810C")

@@ -221,10 +221,19 @@ class Reader:
         return v
 
     def u16(self):
-        return self.num(">H", 2)
+        # byte arithmetic instead of unpack_from: no result tuple on the heap
+        self.need(2)
+        mv = self.mv
+        p = self.pos
+        self.pos = p + 2
+        return (mv[p] << 8) | mv[p + 1]
 
     def u32(self):
-        return self.num(">I", 4)
+        self.need(4)
+        mv = self.mv
+        p = self.pos
+        self.pos = p + 4
+        return (mv[p] << 24) | (mv[p + 1] << 16) | (mv[p + 2] << 8) | mv[p + 3]
 
     def take(self, n):
         self.need(n)

@@ -40,6 +40,7 @@ class Clock(CosemObject):
         self.preset = None
         self.on_adjust = on_adjust  # callable(old_utc_s, new_utc_s) for clock-adjusted events
         self._buf = bytearray(12)
+        self._changed()
 
     # --- time computations ---
     def utc_ms(self):
@@ -59,12 +60,26 @@ class Clock(CosemObject):
         mi = pattern[6] if pattern[6] != 0xFF else 0
         return tc.to_unix(y, mo, day, h, mi, 0) + dev * 60
 
+    def _switches(self, utc_s):
+        # DST switch instants of the local year holding utc_s; recomputed once a year
+        if self._ys <= utc_s < self._ye:
+            return
+        tz = self.time_zone
+        y = tc.from_unix(utc_s - tz * 60)[0]
+        self._ys = tc.to_unix(y, 1, 1, 0, 0, 0) + tz * 60
+        self._ye = tc.to_unix(y + 1, 1, 1, 0, 0, 0) + tz * 60
+        self._b = self._switch_utc(self.dst_begin, y, tz)
+        self._e = self._switch_utc(self.dst_end, y, tz - self.dst_deviation)
+
+    def _changed(self):
+        self._ys = self._ye = 0
+
     def dst_active(self, utc_s):
         if not self.dst_enabled:
             return False
-        y = tc.from_unix(utc_s - self.time_zone * 60)[0]
-        b = self._switch_utc(self.dst_begin, y, self.time_zone)
-        e = self._switch_utc(self.dst_end, y, self.time_zone - self.dst_deviation)
+        self._switches(utc_s)
+        b = self._b
+        e = self._e
         if b is None or e is None:
             return False
         if b < e:
@@ -73,11 +88,11 @@ class Clock(CosemObject):
 
     def deviation(self, utc_s):
         if self.dst_active(utc_s):
-            return self.time_zone - self.dst_deviation, True
-        return self.time_zone, False
+            return self.time_zone - self.dst_deviation
+        return self.time_zone
 
     def local(self, utc_s):
-        return utc_s - self.deviation(utc_s)[0] * 60
+        return utc_s - self.deviation(utc_s) * 60
 
     def status(self, utc_s):
         return self.status_flags | (tc.STATUS_DST if self.dst_active(utc_s) else 0)
@@ -89,7 +104,8 @@ class Clock(CosemObject):
         if buf is None:
             buf = self._buf
         s = utc_ms // 1000
-        dev, dst = self.deviation(s)
+        dst = self.dst_active(s)
+        dev = self.time_zone - self.dst_deviation if dst else self.time_zone
         st = self.status_flags | (tc.STATUS_DST if dst else 0)
         tc.pack_datetime(buf, 0, s - dev * 60, (utc_ms % 1000) // 10, dev, st)
         return buf
@@ -165,6 +181,7 @@ class Clock(CosemObject):
             if tag != axdr.INT16 or not -720 <= v <= 720:
                 return TYPE_UNMATCHED
             self.time_zone = v
+            self._changed()
         elif attr in (5, 6):
             if tag != axdr.OCTET_STRING or len(v) != 12:
                 return TYPE_UNMATCHED
@@ -172,14 +189,17 @@ class Clock(CosemObject):
                 self.dst_begin = v
             else:
                 self.dst_end = v
+            self._changed()
         elif attr == 7:
             if tag != axdr.INT8 or not -120 <= v <= 120:
                 return TYPE_UNMATCHED
             self.dst_deviation = v
+            self._changed()
         elif attr == 8:
             if tag != axdr.BOOLEAN:
                 return TYPE_UNMATCHED
             self.dst_enabled = v
+            self._changed()
         return SUCCESS
 
     def action(self, method, d, ctx):

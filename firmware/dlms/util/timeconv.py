@@ -5,7 +5,7 @@ All arithmetic is on "unix seconds" (UTC seconds since 1970-01-01); ports whose
 time.time() counts from 2000 convert through EPOCH_SHIFT (gmtime(0)).
 """
 from micropython import const
-from struct import pack_into, unpack_from
+from struct import unpack_from
 
 NOT_SPECIFIED = const(0xFF)
 DEVIATION_UNSPECIFIED = const(-0x8000)
@@ -74,9 +74,30 @@ def from_unix(t):
 
 
 def pack_datetime(buf, off, local_s, hundredths, deviation, status):
-    """Write a 12-byte date-time for local seconds `local_s` (Blue Book 4.1.6.1)."""
-    y, mo, d, h, mi, s, wd = from_unix(local_s)
-    pack_into(">HBBBBBBBhB", buf, off, y, mo, d, wd, h, mi, s, hundredths, deviation, status)
+    """Write a 12-byte date-time for local seconds `local_s` (Blue Book 4.1.6.1).
+    Inline civil arithmetic: no tuples, so the clock read path does not allocate."""
+    days = local_s // 86400
+    sec = local_s - days * 86400
+    z = days + 719468
+    era = (z if z >= 0 else z - 146096) // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    mo = mp + (3 if mp < 10 else -9)
+    y = yoe + era * 400 + (mo <= 2)
+    buf[off] = y >> 8
+    buf[off + 1] = y & 0xFF
+    buf[off + 2] = mo
+    buf[off + 3] = doy - (153 * mp + 2) // 5 + 1
+    buf[off + 4] = weekday(days)
+    buf[off + 5] = sec // 3600
+    buf[off + 6] = (sec // 60) % 60
+    buf[off + 7] = sec % 60
+    buf[off + 8] = hundredths
+    buf[off + 9] = (deviation >> 8) & 0xFF
+    buf[off + 10] = deviation & 0xFF
+    buf[off + 11] = status
 
 
 def unpack_datetime(b, off=0):
