@@ -1,0 +1,818 @@
+# SPDX-License-Identifier: MIT
+"""A small client over gurux-dlms (PyPI `gurux-dlms` 1.0.203, GPL, used as a library only:
+nothing of it is copied here) for the interop tests: the IEC 62056-47 TCP wrapper, or HDLC
+on the meter's pty. Gurux builds and parses the DLMS messages; the byte transport, the
+read loop and the checks on the raw APDUs are ours.
+
+    with GxMeter("tcp", meter) as m:             # or "hdlc"; client_sap=1, password=b"..."
+        m.associate()                            # AssociationRejected(result, diagnostic)
+        m.get(1, "0-0:42.0.0.255", 2)            # -> plain value (bytes, int, list, ...)
+        m.get_with_list([(1, "0-0:42.0.0.255", 2), ...])  # -> [value or DataAccessError]
+        m.set(8, "0-0:1.0.0.255", 2, b"...", DataType.OCTET_STRING)  # -> data-access-result
+        m.action(8, "0-0:1.0.0.255", 6, 60, DataType.INT16)  # -> (action-result, value|None)
+        m.object_list()                          # -> [(class_id, version, "0-0:40.0.0.255")]
+        m.raw(b"\\xc0\\x01...")                    # -> the response APDU bytes
+        m.release()                              # -> Released(rlre, reason, disc_answer)
+
+Every APDU sent and received is kept in `trace` as (">>" | "<<", bytes) and every link frame
+in `frames`, so a failing assertion can show the exact bytes (`last_exchange()`).
+
+gurux-dlms 1.0.203 quirks met while writing this (they matter for what a gurux pass proves):
+
+- Addressing: on HDLC the server address is one number built by
+  `GXDLMSClient.getServerAddress(logical, physical, size)`; with size 0 (automatic) and
+  logical 1 / physical 17 it is sent in the 2-byte form `02 23`; size 4 gives `00 02 00 23`.
+  The client address is always one byte. On the wrapper `serverAddress` is the plain
+  server wPort (1) and `clientAddress` the client wPort (= SAP).
+- The gurux client does not check the source address of HDLC replies: in
+  `GXDLMS.checkHdlcAddress` the test is written with the logical `and`
+  (`(serverAddress and 0x7F) != 0x7F` is always false), so any server address is accepted.
+  Nor does it check the invoke-id of GET/SET/ACTION responses. Both are checked here
+  (`_check_addresses`, `_check_invoke_id`), as are the wrapper ports, HCS/FCS with an
+  independent CRC, the LLC header `E6 E7 00` of responses and the AARE's BER lengths.
+- SNRM: gurux only sends an information field for values that differ from 128/128/1/1,
+  and only those values. `disconnectRequest()` restores the hdlcSettings proposed before
+  the SNRM, so the negotiated values must be read between UA and DISC (`negotiated_hdlc`).
+  A UA is accepted by `checkFrame` only when the sequence counters are at their initial
+  values (right after `snrmRequest()`/`disconnectRequest()`).
+- AARE: `parseAareResponse` raises GXDLMSException(result, diagnostic) on a reject only
+  when the diagnostic is not 0 (or the user-information does not parse); a reject with
+  diagnostic null (`A3 05 A1 03 02 01 00`) is taken as accepted (checked: the client ends
+  up DLMS-connected), and acse-service-provider (`A2`) diagnostics are read as if they were
+  acse-service-user ones. The AARE result is therefore also read here from the raw BER. After the AARE, `negotiatedConformance` is the server's value as sent
+  (not ANDed with the proposal) and `maxReceivePDUSize` becomes the server's max PDU.
+- Proposed conformance (`getInitialConformance(True)`): general-protection, block
+  get/set/action, multiple-references, access, get, set, selective-access, action. No
+  general-block-transfer, attribute0-get, data-notification or event-notification unless
+  `proposedConformance` is changed (the `conformance` argument here).
+- Max PDU: the client proposes 0xFFFF unless `maxReceivePDUSize` is set (`max_pdu` here);
+  a value below 64 in the AARE raises a confirmed-service-error locally. After the AARE the
+  same property holds the server's max PDU, and gurux cuts SET/ACTION requests into
+  blocks by it (lowering it forces block-transfer-with-set/-action). Below about 19 bytes
+  it cannot build a first block at all (ValueError "position" from GXByteBuffer).
+- GET with-list: `readList` takes (GXDLMSObject, attribute) pairs and splits the request
+  itself into messages of at most 10 references ((maxPdu - 12) / 10, capped at 10); each
+  message is a separate GET exchange. It refuses to send when multiple-references was not
+  negotiated. Its parse (`handleGetResponseWithList`) puts None at the position of a
+  data-access-result and keeps only the last error code in `reply.error`, so a null-data
+  result and an error cannot be told apart: the per-item results are read from the raw APDU.
+- SET: `write()` takes the value and the type from a GXDLMSObject (a small subclass here).
+- ACTION: `method()` refuses DataType.NONE, so a method without parameter cannot be invoked
+  through it; the action-result and a data-access-result in the return parameters share
+  `reply.error`: both are read from the raw APDU here.
+- Values: octet-strings come back as bytearray (12-byte date-times are not converted when
+  no object type is known), unsigned/enum as int subclasses (GXUInt8, GXEnum, ...),
+  structures/arrays as list subclasses; `plain()` turns them into plain Python values.
+- Exception-response (`D8`) raises GXDLMSExceptionResponse and confirmed-service-error
+  (`0E`) raises GXDLMSConfirmedServiceError from inside `getData()`; use `raw()` to look at
+  such answers.
+- `parseObjects(..., onlyKnownObjects=True)` drops (and prints) class ids gurux does not
+  know and `ignoreInactiveObjects=True` drops 0.0.127.0.0.0: both are turned off here.
+"""
+import re
+import select
+import socket
+import struct
+import time
+from collections import namedtuple
+from typing import Any, List, Optional, Sequence, Tuple
+
+import serial
+from gurux_dlms import (GXByteBuffer, GXDLMS, GXDLMSClient, GXDLMSException, GXReplyData)
+from gurux_dlms.enums import Authentication, DataType, InterfaceType, RequestTypes
+from gurux_dlms.GXBitString import GXBitString
+from gurux_dlms.objects import GXDLMSObject
+
+from rawlink import crc16_x25
+
+MAX_PDU = 1224
+IDLE_TIMEOUT = 5.0  # seconds without a complete frame before a request is declared lost
+
+LLC_REQUEST = b"\xe6\xe6\x00"
+LLC_RESPONSE = b"\xe6\xe7\x00"
+
+Released = namedtuple("Released", "rlre reason disc_answer")
+
+
+class AssociationRejected(Exception):
+    """The AARE carried result != accepted."""
+
+    def __init__(self, result, diagnostic, source="user", aare=b""):
+        self.result = int(result)
+        self.diagnostic = None if diagnostic is None else int(diagnostic)
+        self.source = source
+        self.aare = bytes(aare)
+        super().__init__("association rejected: result %d, %s diagnostic %r (AARE %s)" % (
+            self.result, source, self.diagnostic, self.aare.hex(" ")))
+
+
+class DataAccessError(Exception):
+    """A GET answered with a data-access-result instead of data."""
+
+    def __init__(self, code):
+        self.code = int(code)
+        self.result = self.code
+        super().__init__("data-access-result %d" % self.code)
+
+    def __eq__(self, other):
+        return isinstance(other, DataAccessError) and other.code == self.code
+
+    def __hash__(self):
+        return hash(self.code)
+
+    def __repr__(self):
+        return "DataAccessError(%d)" % self.code
+
+
+class ProtocolViolation(Exception):
+    """The meter answered something the request does not allow."""
+
+
+# ---------------------------------------------------------------------------- helpers
+def obis_to_gurux(obis: str) -> str:
+    """"0-0:42.0.0.255" (or "0.0.42.0.0.255") -> "0.0.42.0.0.255"."""
+    parts = [int(p) for p in re.split(r"[-:.]", obis.strip())]
+    if len(parts) != 6 or not all(0 <= p <= 255 for p in parts):
+        raise ValueError("bad OBIS code %r" % obis)
+    return ".".join(str(p) for p in parts)
+
+
+def obis_to_text(ln) -> str:
+    """6 bytes or "a.b.c.d.e.f" -> "a-b:c.d.e.f"."""
+    if isinstance(ln, (bytes, bytearray)):
+        parts = list(ln)
+    else:
+        parts = [int(p) for p in re.split(r"[-:.]", str(ln))]
+    return "%d-%d:%d.%d.%d.%d" % tuple(parts)
+
+
+def plain(value: Any) -> Any:
+    """gurux value -> plain Python: int, bool, bytes, str, float, list, None."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    if isinstance(value, GXByteBuffer):
+        return bytes(value.array())
+    if isinstance(value, GXBitString):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def decode_data(data: bytes) -> Any:
+    """Decode one A-XDR Data with gurux -> plain value."""
+    return plain(GXDLMSClient.getValue(GXByteBuffer(bytes(data)), False))
+
+
+def parse_hdlc(frame: bytes):
+    """-> (control, information field, segmented) of one HDLC frame, HCS/FCS checked with an
+    independent CRC. Addresses of 1, 2 or 4 bytes on both sides."""
+    f = bytes(frame)
+    if len(f) < 9 or f[0] != 0x7E or f[-1] != 0x7E or (f[1] & 0xF0) != 0xA0:
+        raise ProtocolViolation("not an HDLC frame: %s" % f.hex(" "))
+    length = ((f[1] & 7) << 8) | f[2]
+    if length != len(f) - 2:
+        raise ProtocolViolation("HDLC length %d in a %d-byte frame: %s" % (
+            length, len(f), f.hex(" ")))
+    fcs = crc16_x25(f[1:-3])
+    if fcs != f[-3] | (f[-2] << 8):
+        raise ProtocolViolation("bad FCS: %s" % f.hex(" "))
+    i = 3
+    for _ in range(2):  # destination, source
+        n = 0
+        while not f[i] & 1:
+            i += 1
+            n += 1
+            if n > 4:
+                raise ProtocolViolation("bad HDLC address: %s" % f.hex(" "))
+        i += 1
+    control = f[i]
+    info = b""
+    if length > i + 2:  # there is an HCS and an information field
+        hcs = crc16_x25(f[1:i + 1])
+        if hcs != f[i + 1] | (f[i + 2] << 8):
+            raise ProtocolViolation("bad HCS: %s" % f.hex(" "))
+        info = f[i + 3:-3]
+    return control, info, bool(f[1] & 8)
+
+
+def ber_aare(aare: bytes):
+    """Read result, diagnostic source/value, negotiated conformance (3 bytes) and server max
+    PDU from an AARE with an independent BER walk -> dict."""
+    a = bytes(aare)
+    if not a or a[0] != 0x61:
+        raise ProtocolViolation("not an AARE: %s" % a.hex(" "))
+    out = {"result": None, "source": None, "diagnostic": None, "conformance": None,
+           "max_pdu": None, "user_information": None}
+
+    def length(pos):
+        n = a[pos]
+        if n < 0x80:
+            return n, pos + 1
+        k = n & 0x7F
+        return int.from_bytes(a[pos + 1:pos + 1 + k], "big"), pos + 1 + k
+
+    total, pos = length(1)
+    if pos + total != len(a):
+        raise ProtocolViolation("AARE length %d for %d bytes: %s" % (total, len(a) - pos,
+                                                                     a.hex(" ")))
+    while pos < len(a):
+        tag = a[pos]
+        n, body = length(pos + 1)
+        value = a[body:body + n]
+        if body + n > len(a):
+            raise ProtocolViolation("AARE element %02X overruns: %s" % (tag, a.hex(" ")))
+        if tag == 0xA2:  # result: 02 01 rr
+            if value[:2] != b"\x02\x01" or len(value) != 3:
+                raise ProtocolViolation("bad AARE result: %s" % a.hex(" "))
+            out["result"] = value[2]
+        elif tag == 0xA3:  # result-source-diagnostic: A1|A2 03 02 01 dd
+            if len(value) != 5 or value[0] not in (0xA1, 0xA2) or value[1:4] != b"\x03\x02\x01":
+                raise ProtocolViolation("bad AARE diagnostic: %s" % a.hex(" "))
+            out["source"] = "user" if value[0] == 0xA1 else "provider"
+            out["diagnostic"] = value[4]
+        elif tag == 0xBE:  # user-information: 04 len xDLMS APDU
+            if value[:1] != b"\x04" or value[1] != len(value) - 2:
+                raise ProtocolViolation("bad AARE user-information: %s" % a.hex(" "))
+            ui = value[2:]
+            out["user_information"] = ui
+            if ui[:1] == b"\x08":  # InitiateResponse
+                i = 1
+                if ui[i] == 1:  # negotiated-quality-of-service present
+                    i += 2
+                else:
+                    i += 1
+                i += 1  # dlms version
+                if ui[i:i + 4] != b"\x5f\x1f\x04\x00":
+                    raise ProtocolViolation("bad conformance block: %s" % a.hex(" "))
+                out["conformance"] = ui[i + 4:i + 7]
+                out["max_pdu"] = int.from_bytes(ui[i + 7:i + 9], "big")
+        pos = body + n
+    return out
+
+
+class _ValueObject(GXDLMSObject):
+    """A COSEM object as gurux's write() needs it: one attribute value with its type."""
+
+    def __init__(self, class_id, ln, index, value, dlms_type):
+        super().__init__(class_id, ln)
+        self._index = index
+        self._value = value
+        self._type = DataType(int(dlms_type))
+
+    def getValue(self, settings, e):
+        return self._value
+
+    def getDataType(self, index):
+        return self._type if index == self._index else DataType.NONE
+
+    def getUIDataType(self, index):
+        return DataType.NONE
+
+
+# ---------------------------------------------------------------------------- the client
+class GxMeter:
+    """One gurux client connection (TCP socket or HDLC link) to the meter under test."""
+
+    def __init__(self, transport: str, meter, client_sap: int = 16,
+                 password: Optional[bytes] = None, max_info: Optional[int] = None,
+                 window: Optional[int] = None, max_pdu: Optional[int] = MAX_PDU,
+                 server_address_size: int = 0, conformance=None,
+                 timeout: float = IDLE_TIMEOUT):
+        if transport not in ("tcp", "hdlc"):
+            raise ValueError(transport)
+        self.kind = transport
+        self.meter = meter
+        self.client_sap = client_sap
+        self.timeout = timeout
+        auth = Authentication.LOW if password is not None else Authentication.NONE
+        if transport == "tcp":
+            self.client = GXDLMSClient(True, client_sap, meter.server_logical, auth, password,
+                                       InterfaceType.WRAPPER)
+        else:
+            address = GXDLMSClient.getServerAddress(meter.server_logical, meter.server_physical,
+                                                    server_address_size)
+            self.client = GXDLMSClient(True, client_sap, address, auth, password,
+                                       InterfaceType.HDLC)
+            self.client.serverAddressSize = server_address_size
+            hdlc = self.client.hdlcSettings
+            if max_info is not None:
+                hdlc.maxInfoTX = hdlc.maxInfoRX = max_info
+            if window is not None:
+                hdlc.windowSizeTX = hdlc.windowSizeRX = window
+        if max_pdu is not None:
+            self.client.maxReceivePDUSize = max_pdu
+        if conformance is not None:
+            self.client.proposedConformance = conformance
+        self.sock = None
+        self.port = None
+        self._rx = bytearray()
+        self.link_up = False  # HDLC: SNRM/UA done; TCP: connected
+        self.associated = False
+        self.ua = None  # HDLC: information field of the UA
+        self.negotiated_hdlc = None  # dict read from gurux's hdlcSettings after the UA
+        self.aare = None  # dict from ber_aare()
+        self.trace: List[Tuple[str, bytes]] = []  # APDUs
+        self.frames: List[Tuple[str, bytes]] = []  # link frames as sent/received
+        self.last_get_blocks: List[int] = []  # block numbers of the last GET (C4 02)
+        self.with_list_requests: List[bytes] = []  # request APDUs of the last get_with_list
+        self.object_list_raw = b""  # encoded object_list of the last object_list()
+        self.disc_info = b""  # information field of the answer to the last DISC
+        self._tx_apdu = bytearray()
+        self._rx_apdu = bytearray()
+
+    # ------------------------------------------------------------------ diagnostics
+    def last_exchange(self, n: int = 2) -> str:
+        return " | ".join("%s %s" % (d, b.hex(" ")) for d, b in self.trace[-n:])
+
+    # ------------------------------------------------------------------ byte transport
+    def open(self):
+        if self.kind == "tcp":
+            self.sock = socket.create_connection((self.meter.host, self.meter.tcp_port),
+                                                 timeout=self.timeout)
+            self.link_up = True
+        else:
+            self.port = serial.Serial(self.meter.pty_path, 9600, bytesize=8, parity="N",
+                                      stopbits=1, timeout=0.05)
+            self.port.reset_input_buffer()
+        return self
+
+    def __enter__(self):
+        return self.open()
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            self.close()
+        except Exception:
+            if exc_type is None:  # do not hide the failure that ended the block
+                raise
+        return False
+
+    def _write(self, frame: bytes):
+        frame = bytes(frame)
+        self.frames.append((">>", frame))
+        self._note_apdu(">>", frame)
+        if self.kind == "tcp":
+            self.sock.sendall(frame)
+        else:
+            self.port.write(frame)
+            self.port.flush()
+
+    def _fill(self, deadline: float):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("no answer from the meter within %.1f s; last frames: %s" % (
+                self.timeout, " | ".join("%s %s" % (d, f.hex(" ")) for d, f in self.frames[-3:])))
+        if self.kind == "tcp":
+            r, _, _ = select.select([self.sock], [], [], min(left, 0.2))
+            if r:
+                chunk = self.sock.recv(4096)
+                if not chunk:
+                    raise EOFError("the meter closed the TCP connection")
+                self._rx += chunk
+        else:
+            chunk = self.port.read(max(1, self.port.in_waiting))
+            self._rx += chunk
+
+    def _read_frame(self) -> bytes:
+        """One complete wrapper frame or HDLC frame (by its length field)."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            frame = self._take_frame()
+            if frame is not None:
+                self.frames.append(("<<", frame))
+                self._check_addresses(frame)
+                self._note_apdu("<<", frame)
+                return frame
+            self._fill(deadline)
+
+    def _take_frame(self) -> Optional[bytes]:
+        b = self._rx
+        if self.kind == "tcp":
+            if len(b) < 8:
+                return None
+            version, _src, _dst, n = struct.unpack(">HHHH", b[:8])
+            if version != 1:
+                raise ProtocolViolation("wrapper version %d: %s" % (version, b[:16].hex(" ")))
+            if len(b) < 8 + n:
+                return None
+            frame = bytes(b[:8 + n])
+            del b[:8 + n]
+            return frame
+        while True:
+            while b and b[0] != 0x7E:
+                del b[0]
+            while len(b) > 1 and b[1] == 0x7E:  # shared or repeated flags
+                del b[0]
+            if len(b) < 3:
+                return None
+            if (b[1] & 0xF0) != 0xA0:
+                del b[0]
+                continue
+            n = (((b[1] & 7) << 8) | b[2]) + 2
+            if len(b) < n:
+                return None
+            if b[n - 1] != 0x7E:
+                del b[0]
+                continue
+            frame = bytes(b[:n])
+            del b[:n - 1]  # the closing flag may open the next frame
+            return frame
+
+    def _check_addresses(self, frame: bytes):
+        """The answer comes from the server we addressed (in the same address form) and goes
+        to our client address: gurux does not check the server side of this."""
+        if self.kind == "tcp":
+            _v, src, dst, _n = struct.unpack(">HHHH", frame[:8])
+            if (src, dst) != (self.meter.server_logical, self.client_sap):
+                raise ProtocolViolation("wrapper ports %d -> %d in %s" % (
+                    src, dst, frame[:16].hex(" ")))
+            return
+        settings = self.client.settings
+        server = bytes(GXDLMS.getAddressBytes(settings.serverAddress,
+                                              settings.serverAddressSize))
+        client = bytes(((self.client_sap << 1) | 1,))
+        expected = client + server
+        if frame[3:3 + len(expected)] != expected:
+            raise ProtocolViolation("HDLC addresses %s, expected %s: %s" % (
+                frame[3:3 + len(expected)].hex(" "), expected.hex(" "), frame.hex(" ")))
+
+    def _note_apdu(self, direction: str, frame: bytes):
+        """Reassemble the APDU carried by a frame (either direction) into `trace`."""
+        if self.kind == "tcp":
+            self.trace.append((direction, frame[8:]))
+            return
+        control, info, seg = parse_hdlc(frame)
+        if control & 1:  # S- and U-frames carry no APDU (UI frames are not used here)
+            return
+        acc = self._tx_apdu if direction == ">>" else self._rx_apdu
+        if not acc:
+            llc = LLC_REQUEST if direction == ">>" else LLC_RESPONSE
+            if info[:3] != llc:
+                raise ProtocolViolation("I-frame without LLC %s: %s" % (llc.hex(" "),
+                                                                      frame.hex(" ")))
+            info = info[3:]
+        acc += info
+        if not seg:
+            self.trace.append((direction, bytes(acc)))
+            acc.clear()
+
+    # ------------------------------------------------------------------ gurux read loop
+    def _exchange(self, frames, reply: Optional[GXReplyData] = None) -> GXReplyData:
+        """Send the frames of one request (gurux's list); answer the server's RR/blocks the
+        way gurux asks for them (receiverReady) until the reply is complete."""
+        if reply is None:
+            reply = GXReplyData()
+        if isinstance(frames, (bytes, bytearray)):
+            frames = [frames]
+        frames = list(frames)
+        for k, frame in enumerate(frames):
+            if k:
+                reply.clear()  # the reply to a non-final segment is the server's RR
+            self._write(frame)
+            self._read_reply(reply)
+        while reply.isMoreData():
+            if reply.isStreaming():
+                self._read_reply(reply)
+                continue
+            self._write(self.client.receiverReady(reply))
+            self._read_reply(reply)
+        return reply
+
+    def _read_reply(self, reply: GXReplyData):
+        while True:
+            frame = self._read_frame()
+            if self.client.getData(GXByteBuffer(frame), reply, None):
+                return
+
+    def _check_invoke_id(self, request: bytes, response: bytes):
+        if request[:1] in (b"\xc0", b"\xc1", b"\xc3") and response[:1] in (
+                b"\xc4", b"\xc5", b"\xc7"):
+            if (request[2] & 0x8F) != (response[2] & 0x8F):
+                raise ProtocolViolation("invoke-id-and-priority %02x answered with %02x" % (
+                    request[2], response[2]))
+
+    def _apdus_since(self, mark: int, direction: str) -> List[bytes]:
+        return [a for d, a in self.trace[mark:] if d == direction]
+
+    # ------------------------------------------------------------------ link and association
+    def connect(self):
+        """HDLC: SNRM -> UA (gurux proposes max_info/window if they differ from 128/1).
+        TCP: nothing beyond the socket."""
+        if self.sock is None and self.port is None:
+            self.open()
+        if self.kind == "hdlc":
+            snrm = self.client.snrmRequest()
+            self._write(snrm)
+            frame = self._read_frame()
+            control, info, _ = parse_hdlc(frame)
+            if control & 0xEF != 0x63:
+                raise ProtocolViolation("SNRM answered with control %02x: %s" % (
+                    control, frame.hex(" ")))
+            reply = GXReplyData()
+            if not self.client.getData(GXByteBuffer(frame), reply, None):
+                raise ProtocolViolation("gurux did not take the UA: %s" % frame.hex(" "))
+            self.client.parseUAResponse(reply.data)
+            self.ua = info
+            h = self.client.hdlcSettings
+            self.negotiated_hdlc = {"max_info_tx": h.maxInfoTX, "max_info_rx": h.maxInfoRX,
+                                    "window_tx": h.windowSizeTX, "window_rx": h.windowSizeRX}
+            self.link_up = True
+        return self
+
+    def associate(self):
+        """(SNRM/UA on HDLC, then) AARQ -> AARE. Returns the parsed AARE (dict); raises
+        AssociationRejected(result, diagnostic) when the AARE rejects."""
+        if not self.link_up:
+            self.connect()
+        mark = len(self.trace)
+        reply = GXReplyData()
+        self._exchange(self.client.aarqRequest(), reply)
+        responses = self._apdus_since(mark, "<<")
+        if not responses:
+            raise ProtocolViolation("no APDU answered the AARQ")
+        raw = responses[-1]
+        if raw[:1] != b"\x61":
+            raise ProtocolViolation("AARQ answered with %s" % raw.hex(" "))
+        mine = ber_aare(raw)
+        self.aare = mine
+        try:
+            self.client.parseAareResponse(reply.data)
+        except GXDLMSException as e:
+            if mine["result"] in (None, 0):
+                raise ProtocolViolation("gurux rejects an AARE with result %r: %s (%s)" % (
+                    mine["result"], e, raw.hex(" ")))
+            if int(e.result) != mine["result"] or int(e.diagnostic) != mine["diagnostic"]:
+                raise ProtocolViolation("gurux reads %s/%s, the AARE says %s/%s: %s" % (
+                    int(e.result), int(e.diagnostic), mine["result"], mine["diagnostic"],
+                    raw.hex(" ")))
+            raise AssociationRejected(mine["result"], mine["diagnostic"], mine["source"], raw)
+        if mine["result"] != 0:  # gurux lets a reject with diagnostic null pass
+            raise AssociationRejected(mine["result"], mine["diagnostic"], mine["source"], raw)
+        self.associated = True
+        return mine
+
+    @property
+    def negotiated_conformance(self) -> int:
+        """The 24-bit conformance block of the AARE (BER bit 0 = MSB), from the raw bytes."""
+        return int.from_bytes(self.aare["conformance"], "big")
+
+    @property
+    def gurux_conformance(self):
+        return self.client.negotiatedConformance
+
+    @property
+    def server_max_pdu(self) -> Optional[int]:
+        return self.aare["max_pdu"] if self.aare else None
+
+    def release(self) -> Released:
+        """RLRQ -> RLRE, then on HDLC DISC -> UA/DM. Returns Released(rlre APDU bytes,
+        RLRE reason or None, control byte answering the DISC or None)."""
+        rlre = reason = None
+        if self.associated:
+            mark = len(self.trace)
+            frames = self.client.releaseRequest()
+            self.associated = False
+            if frames:
+                self._exchange(frames)
+            got = self._apdus_since(mark, "<<")
+            if not got or got[-1][:1] != b"\x63":
+                raise ProtocolViolation("RLRQ answered with %r" % (got,))
+            rlre = got[-1]
+            # reason [0] IMPLICIT INTEGER: 80 01 rr as the first element
+            if len(rlre) >= 5 and rlre[2:4] == b"\x80\x01":
+                reason = rlre[4]
+        disc = None
+        if self.kind == "hdlc" and self.link_up:
+            disc = self.disconnect()
+        return Released(rlre, reason, disc)
+
+    def disconnect(self) -> Optional[int]:
+        """HDLC DISC -> the control byte of the answer (0x73 UA, 0x1F DM)."""
+        if self.kind != "hdlc":
+            return None
+        frame = self.client.disconnectRequest(True)
+        self.link_up = False
+        self.associated = False
+        self._write(frame)
+        answer = self._read_frame()
+        control, info, _ = parse_hdlc(answer)
+        self.disc_info = info
+        return control
+
+    def close(self):
+        try:
+            if self.kind == "hdlc" and self.link_up and self.port is not None:
+                self.disconnect()
+        finally:
+            if self.sock is not None:
+                self.sock.close()
+                self.sock = None
+            if self.port is not None:
+                self.port.close()
+                self.port = None
+            self.link_up = False
+            self.associated = False
+
+    # ------------------------------------------------------------------ services
+    def _get_reply(self, frames) -> Tuple[GXReplyData, List[bytes], bytes]:
+        mark = len(self.trace)
+        reply = self._exchange(frames)
+        requests = self._apdus_since(mark, ">>")
+        responses = self._apdus_since(mark, "<<")
+        if not responses:
+            raise ProtocolViolation("no response APDU")
+        self._check_invoke_id(requests[0], responses[-1])
+        self.last_get_blocks = [int.from_bytes(r[4:8], "big") for r in responses
+                                if r[:2] == b"\xc4\x02"]
+        return reply, responses, requests[0]
+
+    def get(self, class_id: int, obis: str, attr: int) -> Any:
+        """GET (gurux follows blocks itself) -> plain value; DataAccessError on a result."""
+        obj = GXDLMSObject(class_id, obis_to_gurux(obis))
+        reply, responses, _ = self._get_reply(self.client.read(obj, attr))
+        last = responses[-1]
+        if last[:2] == b"\xc4\x01" and last[3] == 1:
+            raise DataAccessError(last[4])
+        if last[:2] == b"\xc4\x02" and len(last) > 9 and last[8] == 1:
+            raise DataAccessError(last[9])
+        if reply.error:
+            raise ProtocolViolation("gurux error %d for %s" % (reply.error, last.hex(" ")))
+        return plain(reply.value)
+
+    def get_raw(self, class_id: int, obis: str, attr: int) -> bytes:
+        """GET -> the encoded Data bytes as gurux reassembled them."""
+        obj = GXDLMSObject(class_id, obis_to_gurux(obis))
+        reply, responses, _ = self._get_reply(self.client.read(obj, attr))
+        last = responses[-1]
+        if (last[:2] == b"\xc4\x01" and last[3] == 1) or (
+                last[:2] == b"\xc4\x02" and len(last) > 9 and last[8] == 1):
+            raise DataAccessError(last[-1])
+        return bytes(reply.data.array())
+
+    def get_with_list(self, refs: Sequence[Tuple[int, str, int]]) -> List[Any]:
+        """GET with-list -> one entry per reference: the plain value or DataAccessError.
+        gurux sends at most 10 references per request (several exchanges for more)."""
+        pairs = [(GXDLMSObject(c, obis_to_gurux(ln)), a) for c, ln, a in refs]
+        out: List[Any] = []
+        self.with_list_requests = []
+        for message in self.client.readList(pairs):
+            reply, responses, request = self._get_reply(message)
+            self.with_list_requests.append(request)
+            if request[:2] != b"\xc0\x03":
+                raise ProtocolViolation("gurux readList sent %s" % request[:3].hex(" "))
+            count = request[3]
+            results = self._with_list_results(responses)
+            values = reply.value if isinstance(reply.value, list) else []
+            if len(results) != count or len(values) != count:
+                raise ProtocolViolation("%d references, %d results, gurux %d values: %s" % (
+                    count, len(results), len(values), responses[-1].hex(" ")))
+            for (ok, code), value in zip(results, values):
+                out.append(plain(value) if ok else DataAccessError(code))
+        return out
+
+    def _with_list_results(self, responses: List[bytes]) -> List[Tuple[bool, int]]:
+        """[(True, 0) for data | (False, data-access-result)] from the raw response(s)."""
+        last = responses[-1]
+        if last[:2] == b"\xc4\x03":
+            body = last[3:]
+        elif last[:2] == b"\xc4\x02":  # with-list answer in GET blocks: join the raw-data
+            body = b""
+            for r in responses:
+                if r[:2] != b"\xc4\x02" or r[8] != 0:
+                    raise ProtocolViolation("with-list block %s" % r.hex(" "))
+                n, i = _axdr_length(r, 9)
+                body += r[i:i + n]
+        else:
+            raise ProtocolViolation("GET with-list answered with %s" % last.hex(" "))
+        count, i = _axdr_length(body, 0)
+        buf = GXByteBuffer(body)
+        buf.position = i
+        out = []
+        for _ in range(count):
+            choice = buf.getUInt8()
+            if choice == 0:
+                GXDLMSClient.getValue(buf, False)  # skips exactly one Data
+                out.append((True, 0))
+            elif choice == 1:
+                out.append((False, buf.getUInt8()))
+            else:
+                raise ProtocolViolation("Get-Data-Result choice %d in %s" % (choice,
+                                                                             body.hex(" ")))
+        if buf.position != len(body):
+            raise ProtocolViolation("%d trailing bytes in %s" % (len(body) - buf.position,
+                                                                 body.hex(" ")))
+        return out
+
+    def set(self, class_id: int, obis: str, attr: int, value: Any, dlms_type) -> int:
+        """SET normal (gurux switches to blocks itself when needed) -> data-access-result."""
+        obj = _ValueObject(class_id, obis_to_gurux(obis), attr, value, dlms_type)
+        _reply, responses, _ = self._get_reply(self.client.write(obj, attr))
+        last = responses[-1]
+        if last[:2] == b"\xc5\x01":
+            return last[3]
+        if last[:2] == b"\xc5\x03":  # last-datablock: result, block number
+            return last[3]
+        raise ProtocolViolation("SET answered with %s" % last.hex(" "))
+
+    def action(self, class_id: int, obis: str, method: int, value: Any = 0,
+               dlms_type=DataType.INT8) -> Tuple[int, Any]:
+        """ACTION normal -> (action-result, plain return value | DataAccessError | None)."""
+        obj = GXDLMSObject(class_id, obis_to_gurux(obis))
+        reply, responses, _ = self._get_reply(
+            self.client.method(obj, method, value, DataType(int(dlms_type))))
+        last = responses[-1]
+        if last[:2] != b"\xc7\x01":
+            raise ProtocolViolation("ACTION answered with %s" % last.hex(" "))
+        result = last[3]
+        ret = None
+        if len(last) > 4 and last[4] == 1:  # return-parameters present
+            if last[5] == 0:
+                ret = plain(reply.value)
+            else:
+                ret = DataAccessError(last[6])
+        return result, ret
+
+    def object_list(self) -> List[Tuple[int, int, str]]:
+        """object_list of the current association (0-0:40.0.0.255 attr 2), through gurux's
+        getObjectsRequest/parseObjects -> [(class_id, version, "a-b:c.d.e.f")]."""
+        reply, responses, _ = self._get_reply(self.client.getObjectsRequest())
+        last = responses[-1]
+        if last[:2] == b"\xc4\x01" and last[3] == 1:
+            raise DataAccessError(last[4])
+        self.object_list_raw = bytes(reply.data.array())
+        objects = self.client.parseObjects(reply.data, False, False)
+        return [(int(o.objectType), int(o.version), obis_to_text(o.logicalName))
+                for o in objects]
+
+    # ------------------------------------------------------------------ negative tests
+    def raw(self, apdu: bytes) -> bytes:
+        """Send one APDU as is (wrapper header, or LLC + I-frame(s) numbered by gurux's
+        sequence counters) and return the response APDU bytes (segments joined, RR sent)."""
+        apdu = bytes(apdu)
+        mark = len(self.trace)
+        if self.kind == "tcp":
+            self._write(struct.pack(">HHHH", 1, self.client_sap, self.meter.server_logical,
+                                    len(apdu)) + apdu)
+            self._read_frame()
+        else:
+            settings = self.client.settings
+            data = GXByteBuffer(LLC_REQUEST + apdu)
+            control = 0
+            while True:
+                self._write(GXDLMS.getHdlcFrame(settings, control, data))
+                more = data.position != len(data)
+                self._raw_hdlc_reply()
+                if not more:
+                    break
+                control = settings.getNextSend(False)
+            while True:
+                got = self._apdus_since(mark, "<<")
+                if got:
+                    break
+                self._write(self.client.receiverReady(RequestTypes.FRAME))
+                self._raw_hdlc_reply()
+        got = self._apdus_since(mark, "<<")
+        if not got:
+            raise ProtocolViolation("no APDU answered %s" % apdu.hex(" "))
+        return got[-1]
+
+    def _raw_hdlc_reply(self):
+        """Read one frame and let gurux's link layer see it (keeps N(S)/N(R) in step)."""
+        frame = self._read_frame()
+        GXDLMS.getHdlcData(False, self.client.settings, GXByteBuffer(frame), GXReplyData(),
+                           None)
+        return frame
+
+
+def _axdr_length(b: bytes, i: int) -> Tuple[int, int]:
+    n = b[i]
+    if n < 0x80:
+        return n, i + 1
+    k = n & 0x7F
+    return int.from_bytes(b[i + 1:i + 1 + k], "big"), i + 1 + k
+
+
+def ber_to_gurux(mask: int):
+    """24-bit conformance block as sent (BER bit 0 = MSB) -> gurux Conformance flags."""
+    from gurux_dlms.enums import Conformance
+    flags = 0
+    for n in range(24):
+        if mask & (1 << (23 - n)):
+            flags |= 1 << n
+    return Conformance(flags)
+
+
+def gurux_to_ber(flags) -> int:
+    """gurux Conformance flags -> 24-bit conformance block (BER bit 0 = MSB)."""
+    mask = 0
+    for n in range(24):
+        if int(flags) & (1 << n):
+            mask |= 1 << (23 - n)
+    return mask
