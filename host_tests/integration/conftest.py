@@ -83,3 +83,9 @@ def meter():
     yield m
     assert m.alive(), "the firmware died during the tests"
     m.stop()
+
+
+@pytest.fixture(params=("tcp", "hdlc"))
+def transport(request):
+    """Every interop test runs over the TCP wrapper and over HDLC on the pty."""
+    return request.param

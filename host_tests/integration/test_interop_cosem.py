@@ -27,11 +27,6 @@ UNKNOWN = "0-0:99.99.99.255"
 SUCCESS, READ_WRITE_DENIED, OBJECT_UNDEFINED = 0, 3, 4
 
 
-@pytest.fixture(params=("tcp", "hdlc"))
-def transport(request):
-    return request.param
-
-
 def public(meter, transport, **kw):
     return DcMeter(transport, meter, client_sap=16, **kw)
 

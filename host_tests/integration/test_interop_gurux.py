@@ -48,11 +48,6 @@ CONTRACT_OFFER = (GENERAL_PROTECTION | GENERAL_BLOCK_TRANSFER | ATTRIBUTE0_GET |
 CORE_OFFER = BLOCK_GET | BLOCK_SET | BLOCK_ACTION | MULTIPLE_REFERENCES | GET | SET | ACTION
 
 
-@pytest.fixture(params=("tcp", "hdlc"))
-def transport(request):
-    return request.param
-
-
 def public(meter, transport, **kw):
     return GxMeter(transport, meter, client_sap=16, **kw)
 
