@@ -106,6 +106,8 @@ def test_get_errors():
     assert s.req(h("C00109")) == h("D80103")  # truncated
     assert s.req(h("C009C1")) == h("D80202")  # unknown GET type
     assert s.req(h("E7")) == h("D80202")  # unknown APDU
+    assert s.req(h("D9400000010001010001")) == h("D80102")  # ACCESS: defined, not offered
+    assert s.req(h("C81E30")) == h("D80102")  # glo-get: no ciphered context here
     assert s.req(get(1, LDN, 2))[:4] == h("C401C100")  # still serving
 
 

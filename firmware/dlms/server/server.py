@@ -37,6 +37,9 @@ BLOCK_HDR = const(12)  # C4 02 iid last block(4) choice len(<=3): room kept in e
 MAX_LIST = const(64)  # with-list references per request (KSMW 3.3.1 asks >= 16)
 BLOCK_BUF = const(4096)  # SET/ACTION reassembly limit (largest writable value)
 
+# access, general-block-transfer, general-glo/ded-ciphering, general-ciphering, general-signing
+_KNOWN_NOT_OFFERED = (0xD9, 0xE0, 0xDB, 0xDC, 0xDD, 0xDF)
+
 _KIND_SET = const(1)
 _KIND_ACTION = const(2)
 
@@ -83,6 +86,9 @@ class Server:
                     self._set(a, Reader(req, 1), w)
                 else:
                     self._action(a, Reader(req, 1), w)
+            elif tag in _KNOWN_NOT_OFFERED or 0xC8 <= tag <= 0xD7:
+                # a defined xDLMS service that this meter does not offer (dlms-notes 4.9)
+                _exception(w, SERVICE_NOT_ALLOWED, SERVICE_NOT_SUPPORTED)
             else:
                 _exception(w, SERVICE_UNKNOWN, SERVICE_NOT_SUPPORTED)
         except (Malformed, DecodeError):
