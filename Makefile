@@ -9,7 +9,8 @@ PTY_LINK ?= /tmp/ksmw-meter-optical
 MICROPYPATH := firmware:host_tests:build/natmod:.frozen
 UNIT := $(sort $(wildcard host_tests/unit/test_*.py)) $(wildcard host_tests/alloc/test_*.py)
 
-.PHONY: setup run test test-cpython test-mp test-integration bench clean
+.PHONY: setup run test test-cpython test-mp test-integration natmods bench clean
+NATMOD_ARCH ?= x64
 
 $(VENV)/.installed: requirements.txt
 	$(PY) -m venv $(VENV)
@@ -27,7 +28,11 @@ test: setup test-cpython test-mp test-integration
 test-cpython: setup
 	PYTHONPATH=firmware:host_tests/cpython $(VPY) -m pytest -q host_tests/unit
 
-test-mp: setup
+# firmware/cmodules/*/natmod -> build/natmod/*.mpy (x64, on MICROPYPATH) or build/natmod-$(NATMOD_ARCH)/
+natmods: setup
+	sh tools/build_natmods.sh $(NATMOD_ARCH)
+
+test-mp: setup natmods
 	MICROPYPATH=$(MICROPYPATH) $(MPY) -X heapsize=$(HEAP) host_tests/mptest.py $(UNIT)
 
 test-integration: setup

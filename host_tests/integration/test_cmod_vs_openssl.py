@@ -89,10 +89,6 @@ def _ensure_natmods():
         return paths
     r = subprocess.run(["make", "natmods"], cwd=ROOT, capture_output=True, text=True)
     log = r.stdout + r.stderr
-    if not all(os.path.exists(p) for p in paths):  # Makefile without the target yet
-        r = subprocess.run(["sh", "tools/build_natmods.sh"], cwd=ROOT, capture_output=True,
-                           text=True)
-        log += r.stdout + r.stderr
     missing = [p for p in paths if not os.path.exists(p)]
     assert not missing, "natmod build failed, missing %s:\n%s" % (missing, log)
     return paths
