@@ -9,26 +9,33 @@ from micropython import const
 INIT = const(0xFFFF)
 GOOD = const(0xF0B8)  # register value after data + received FCS (no final XOR)
 
+
+
+def _table():
+    t = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x8408 if c & 1 else c >> 1
+        t.append(c)
+    return tuple(t)
+
+
+_T = _table()
+
+
+def update_py(crc, buf, start, end):
+    """Pure-Python fallback (same API as the C core): CRC register over buf[start:end]."""
+    t = _T
+    for i in range(start, end):
+        crc = (crc >> 8) ^ t[(crc ^ buf[i]) & 0xFF]
+    return crc
+
+
 try:
-    from _dlms_crc import update  # noqa: F401  (C core: update(crc, buf, start, end) -> crc)
+    from _dlms_crc import update  # C core: update(crc, buf, start, end) -> crc
 except ImportError:
-
-    def _table():
-        t = []
-        for i in range(256):
-            c = i
-            for _ in range(8):
-                c = (c >> 1) ^ 0x8408 if c & 1 else c >> 1
-            t.append(c)
-        return tuple(t)
-
-    _T = _table()
-
-    def update(crc, buf, start, end):
-        t = _T
-        for i in range(start, end):
-            crc = (crc >> 8) ^ t[(crc ^ buf[i]) & 0xFF]
-        return crc
+    update = update_py
 
 
 def fcs(buf, start, end):
