@@ -2,6 +2,7 @@
 """Minimal test runner for the MicroPython unix port: imports the named test modules, calls
 every test_* function, prints 'N passed, N failed'; exit status 1 on failure.
 Usage: micropython host_tests/mptest.py host_tests/unit/test_x.py ..."""
+import gc
 import sys
 
 
@@ -25,6 +26,9 @@ def main(paths):
                 failed += 1
                 print("FAIL %s.%s: %r" % (f, name, e))
                 sys.print_exception(e)
+        del mod  # free each test module before the next one: the heap is board-sized
+        sys.modules.pop(f[:-3] if f.endswith(".py") else f, None)
+        gc.collect()
     print("micropython: %d passed, %d failed" % (passed, failed))
     return failed
 
