@@ -38,5 +38,8 @@ test-mp: setup natmods
 test-integration: setup
 	$(VPY) -m pytest -q host_tests/integration
 
+bench: natmods
+	$(VPY) tools/bench.py
+
 clean:
 	rm -rf build .pytest_cache

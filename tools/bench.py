@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""`make bench`: prints measured figures and ratios (never asserted in tests).
+
+Crypto and CRC: C natmod vs pure-Python fallback (both under the MicroPython unix port)
+vs OpenSSL through `cryptography` (CPython). With an ARM toolchain, the Cortex-M4 natmod
+code sizes as well."""
+import glob
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MPY = os.path.join(ROOT, ".venv", "bin", "micropython")
+
+
+def mp_figures():
+    env = dict(os.environ, MICROPYPATH="firmware:host_tests:build/natmod:.frozen")
+    out = subprocess.run([MPY, "-X", "heapsize=256k", "host_tests/perf/bench_crypto_mp.py"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
+    fig = {}
+    for line in out.splitlines():
+        name, impl, us = line.split()
+        fig[(name, impl)] = float(us)
+    return fig
+
+
+def median_us(fn, n=200):
+    ts = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t0)
+    return statistics.median(ts) * 1e6
+
+
+def openssl_figures():
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    fig = {}
+    g = AESGCM(bytes(range(16)))
+    for size in (256, 1224):
+        pt = bytes(size)
+        fig[("gcm_encrypt_%d" % size, "openssl")] = median_us(
+            lambda: g.encrypt(bytes(12), pt, b"\x30" + bytes(16)))
+    k = ec.generate_private_key(ec.SECP256R1())
+    peer = ec.generate_private_key(ec.SECP256R1()).public_key()
+    d = bytes(32)
+    sig = k.sign(d, ec.ECDSA(Prehashed(hashes.SHA256())))
+    fig[("ecdsa_sign", "openssl")] = median_us(
+        lambda: k.sign(d, ec.ECDSA(Prehashed(hashes.SHA256()))))
+    fig[("ecdsa_verify", "openssl")] = median_us(
+        lambda: k.public_key().verify(sig, d, ec.ECDSA(Prehashed(hashes.SHA256()))))
+    fig[("ecdh", "openssl")] = median_us(lambda: k.exchange(ec.ECDH(), peer))
+    return fig
+
+
+def arm_sizes():
+    size = shutil.which("arm-none-eabi-size")
+    if not size:
+        print("\nCortex-M4 sizes: arm-none-eabi-gcc not installed (apt-get install "
+              "gcc-arm-none-eabi libnewlib-arm-none-eabi), skipped")
+        return
+    r = subprocess.run(["sh", "tools/build_natmods.sh", "armv7emsp"], cwd=ROOT,
+                       capture_output=True, text=True)
+    if r.returncode:
+        print("\nCortex-M4 natmod build failed:\n" + r.stdout + r.stderr)
+        return
+    print("\nCortex-M4 (armv7emsp) natmod code size, target <= 12 KB text each")
+    for mod in sorted(glob.glob(os.path.join(ROOT, "build", "natmod-obj", "*", "armv7emsp"))):
+        objs = glob.glob(os.path.join(mod, "**", "*.o"), recursive=True)
+        out = subprocess.run([size, "-t"] + objs, capture_output=True, text=True).stdout
+        text = int(out.strip().splitlines()[-1].split()[0])
+        name = mod.split(os.sep)[-2]
+        print("  %-10s %6d bytes text  %s" % (name, text, "ok" if text <= 12288 else "OVER"))
+
+
+def main():
+    subprocess.run(["make", "-s", "natmods"], cwd=ROOT, check=True)
+    fig = mp_figures()
+    fig.update(openssl_figures())
+    print("Crypto and CRC, median microseconds (host x64; C and Python under the unix port)")
+    print("%-18s %10s %12s %10s %10s %10s" % ("operation", "C", "Python", "OpenSSL",
+                                              "C/OpenSSL", "Py/C"))
+    for name in ("gcm_encrypt_256", "gcm_encrypt_1224", "ecdsa_sign", "ecdsa_verify", "ecdh",
+                 "crc_1kb"):
+        c = fig.get((name, "c"))
+        p = fig.get((name, "py"))
+        o = fig.get((name, "openssl"))
+        print("%-18s %10s %12s %10s %10s %10s" % (
+            name, "%.1f" % c if c else "-", "%.1f" % p if p else "-",
+            "%.2f" % o if o else "-", "%.1fx" % (c / o) if c and o else "-",
+            "%.0fx" % (p / c) if c and p else "-"))
+    print("targets: C GCM within 10x of OpenSSL; C ECDSA within 20x of OpenSSL and >= 100x "
+          "faster than the Python fallback")
+    arm_sizes()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
