@@ -43,6 +43,7 @@ from dlms_cosem.cosem.attribute_with_selection import CosemAttributeWithSelectio
 from dlms_cosem.io import BlockingTcpIO, HdlcTransport, SerialIO, TcpTransport
 from dlms_cosem.protocol import acse, xdlms
 from dlms_cosem.security import LowLevelSecurityAuthentication, NoSecurityAuthentication
+from client_errors import AssociationRejected, DataAccessError, ProtocolViolation  # noqa: F401
 
 # dlms-cosem logs every frame through structlog to stdout: keep only warnings and errors
 structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
@@ -51,39 +52,6 @@ MAX_PDU = 1224
 HDLC_READ_TIMEOUT = 0.3  # seconds per read_until("~"); see client-quirks.md
 IDLE_DEADLINE = 10.0  # seconds without a byte before a request is declared lost
 
-
-class AssociationRejected(Exception):
-    """The AARE carried result != accepted."""
-
-    def __init__(self, result, diagnostic, source="user", user_information=None):
-        self.result = int(result)
-        self.diagnostic = None if diagnostic is None else int(diagnostic)
-        self.source = source
-        self.user_information = user_information
-        super().__init__("association rejected: result %d, %s diagnostic %r%s" % (
-            self.result, source, self.diagnostic,
-            ", user-information %r" % (user_information,) if user_information else ""))
-
-
-class DataAccessError(Exception):
-    """A GET answered with a data-access-result instead of data."""
-
-    def __init__(self, result):
-        self.result = int(result)
-        super().__init__("data-access-result %d" % self.result)
-
-    def __eq__(self, other):
-        return isinstance(other, DataAccessError) and other.result == self.result
-
-    def __hash__(self):
-        return hash(self.result)
-
-    def __repr__(self):
-        return "DataAccessError(%d)" % self.result
-
-
-class ProtocolViolation(Exception):
-    """The meter answered something the request does not allow (wrong APDU, invoke id...)."""
 
 
 class ExceptionResponseError(ProtocolViolation):
@@ -300,7 +268,7 @@ class DcMeter:
             source = ("provider" if isinstance(diag, enumerations.AcseServiceProviderDiagnostics)
                       else "user")
             ui = aare.user_information.content if aare.user_information else None
-            raise AssociationRejected(aare.result, diag, source, ui)
+            raise AssociationRejected(aare.result, diag, source, user_information=ui)
         ui = aare.user_information.content if aare.user_information else None
         if isinstance(ui, xdlms.InitiateResponse):
             self.negotiated_conformance = ui.negotiated_conformance

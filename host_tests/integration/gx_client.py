@@ -78,6 +78,7 @@ from collections import namedtuple
 from typing import Any, List, Optional, Sequence, Tuple
 
 import serial
+from client_errors import AssociationRejected, DataAccessError, ProtocolViolation  # noqa: F401
 from gurux_dlms import (GXByteBuffer, GXDLMS, GXDLMSClient, GXDLMSException, GXReplyData)
 from gurux_dlms.enums import Authentication, DataType, InterfaceType, RequestTypes
 from gurux_dlms.GXBitString import GXBitString
@@ -93,39 +94,6 @@ LLC_RESPONSE = b"\xe6\xe7\x00"
 
 Released = namedtuple("Released", "rlre reason disc_answer")
 
-
-class AssociationRejected(Exception):
-    """The AARE carried result != accepted."""
-
-    def __init__(self, result, diagnostic, source="user", aare=b""):
-        self.result = int(result)
-        self.diagnostic = None if diagnostic is None else int(diagnostic)
-        self.source = source
-        self.aare = bytes(aare)
-        super().__init__("association rejected: result %d, %s diagnostic %r (AARE %s)" % (
-            self.result, source, self.diagnostic, self.aare.hex(" ")))
-
-
-class DataAccessError(Exception):
-    """A GET answered with a data-access-result instead of data."""
-
-    def __init__(self, code):
-        self.code = int(code)
-        self.result = self.code
-        super().__init__("data-access-result %d" % self.code)
-
-    def __eq__(self, other):
-        return isinstance(other, DataAccessError) and other.code == self.code
-
-    def __hash__(self):
-        return hash(self.code)
-
-    def __repr__(self):
-        return "DataAccessError(%d)" % self.code
-
-
-class ProtocolViolation(Exception):
-    """The meter answered something the request does not allow."""
 
 
 # ---------------------------------------------------------------------------- helpers
