@@ -11,12 +11,26 @@ from dlms.cosem.ic015_association_ln import AssociationLN
 from dlms.cosem.ic017_sap_assignment import SapAssignment
 from dlms.cosem.ic023_iec_hdlc_setup import IecHdlcSetup
 from dlms.server.association import ClientConfig, Role
+from dlms.server.secured import KeySet
 from dlms.util import timeconv as tc
 from meterapp.identity import logical_device_name, system_title
 from meterapp.metrology import SimMetering
 
 PUBLIC_SAP = 16
 MANAGEMENT_SAP = 1
+INSTALLATION_SAP = 5
+MAINTENANCE_SAP = 6
+CERTIFICATION_SAP = 7
+
+# Test provisioning of the simulated meter (never a production key): suite 0 keys and the
+# HLS-6 secrets of the optical-port clients (KSMW 3.6.6-3.6.8)
+TEST_GUEK = bytes(range(16))
+TEST_GAK = bytes(range(0xD0, 0xE0))
+TEST_HLS6 = {
+    INSTALLATION_SAP: (b"installer-secret", 0x10),  # policy: authenticated
+    MAINTENANCE_SAP: (b"maintenance-secret-0123456789", 0x30),  # authenticated and encrypted
+    CERTIFICATION_SAP: (b"certification-secret-01", 0x30),
+}
 
 # objects the public client sees (KSMW 3.6.1: basic configuration and identification)
 _PUBLIC = (
@@ -45,10 +59,15 @@ class Meter:
             MANAGEMENT_SAP: ClientConfig(MANAGEMENT_SAP, management, mechanism=1,
                                          secret=board.lls_secret),
         }
-        self.objects = objs = [
-            AssociationLN(obis("0-0:40.0.0.255")),
-            AssociationLN(obis("0-0:40.0.1.255"), client=self.clients[MANAGEMENT_SAP],
-                          security_setup=obis("0-0:43.0.1.255")),
+        for sap, (secret, policy) in TEST_HLS6.items():
+            self.clients[sap] = ClientConfig(
+                sap, management, mechanism=6, secret=secret, context=3,
+                keys=KeySet(TEST_GUEK, TEST_GAK, policy), ports=("hdlc",))
+        self.objects = objs = [AssociationLN(obis("0-0:40.0.0.255"))]
+        for sap in (MANAGEMENT_SAP, INSTALLATION_SAP, MAINTENANCE_SAP, CERTIFICATION_SAP):
+            objs.append(AssociationLN(obis("0-0:40.0.%d.255" % sap), client=self.clients[sap],
+                                      security_setup=obis("0-0:43.0.%d.255" % sap)))
+        objs += [
             SapAssignment(obis("0-0:41.0.0.255"), [(1, self.ldn)]),
             Data(obis("0-0:42.0.0.255"), (axdr.OCTET_STRING, self.ldn)),
             Data(obis("0-0:96.1.0.255"), (axdr.OCTET_STRING, ident["serial"].encode())),

@@ -59,12 +59,14 @@ class Role:
 class ClientConfig:
     """One client SAP of KSMW 3.6 with its mechanism and secret."""
 
-    def __init__(self, sap, role, mechanism=0, secret=None, context=1):
+    def __init__(self, sap, role, mechanism=0, secret=None, context=1, keys=None, ports=None):
         self.sap = sap
         self.role = role
         self.mechanism = mechanism
         self.secret = secret
-        self.context = context
+        self.context = context  # 1 LN, 3 LN with ciphering (dlms-notes 3.4)
+        self.keys = keys  # secured.KeySet for ciphered contexts
+        self.ports = ports  # ports this client may use (KSMW 3.6), None = all
 
     def set_secret(self, s):
         self.secret = bytes(s)
@@ -91,6 +93,7 @@ class Association:
         self.conformance = 0
         self.client_max_pdu = 0
         self.hls_reply = None
+        self.prot = None  # secured.Protection of a ciphered context
         self.abort_blocks()
 
     def abort_blocks(self):

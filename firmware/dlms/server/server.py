@@ -8,14 +8,18 @@ for unconfirmed requests, where nothing is written.
 from micropython import const
 
 from dlms.apdu import acse
-from dlms.apdu.axdr import DecodeError, Reader
+from dlms.apdu.axdr import DecodeError, Reader, Writer
 from dlms.cosem.base import (
     DATA_BLOCK_NUMBER_INVALID, LONG_GET_ABORTED, LONG_SET_ABORTED, NO_LONG_GET_IN_PROGRESS,
     NO_LONG_SET_IN_PROGRESS, OBJECT_CLASS_INCONSISTENT, OBJECT_UNDEFINED,
     OTHER_REASON, READ, READ_WRITE_DENIED, SCOPE_OF_ACCESS_VIOLATED, SUCCESS, WRITE, get_all,
 )
-from dlms.cosem.ic015_association_ln import ASSOCIATED
+from dlms.apdu import axdr
+from dlms.cosem.base import TYPE_UNMATCHED
+from dlms.cosem.ic015_association_ln import ASSOCIATED, ASSOCIATION_PENDING, NON_ASSOCIATED
+from dlms.security import cipher
 from dlms.server import association as asn
+from dlms.server import secured
 
 GET_REQUEST = const(0xC0)
 SET_REQUEST = const(0xC1)
@@ -32,6 +36,12 @@ OPERATION_NOT_POSSIBLE = const(1)
 SERVICE_NOT_SUPPORTED = const(2)
 OTHER = const(3)
 PDU_TOO_LONG = const(4)
+DECIPHERING_ERROR = const(5)
+INVOCATION_COUNTER_ERROR = const(6)
+DIAG_CALLING_TITLE = const(3)  # calling-AP-title-not-recognized
+# ACTION current association (0-0:40.0.0.255) method 1: reply_to_HLS_authentication
+_HLS_REPLY = b"\xc3\x01"
+_HLS_REPLY_DESC = b"\x00\x0f\x00\x00\x28\x00\x00\xff\x01"
 
 BLOCK_HDR = const(12)  # C4 02 iid last block(4) choice len(<=3): room kept in each GET block
 MAX_LIST = const(64)  # with-list references per request (KSMW 3.3.1 asks >= 16)
@@ -64,6 +74,8 @@ class Server:
         self.conformance = conformance
         self.system_title = system_title
         self.on_association = None  # hook(assoc, accepted, diag) for logs and lockout
+        self._scratch = bytearray(256)  # deciphered InitiateRequest
+        self._init_w = Writer(32)
 
     # ------------------------------------------------------------------ entry point
     def handle(self, a, req, w):
@@ -78,14 +90,14 @@ class Server:
             elif tag == acse.RLRQ:
                 self._rlrq(a, req, w)
             elif tag in (GET_REQUEST, SET_REQUEST, ACTION_REQUEST):
-                if not a.associated:  # lost or missing association (KSMW 3.3.4)
-                    _exception(w, SERVICE_NOT_ALLOWED, OPERATION_NOT_POSSIBLE)
-                elif tag == GET_REQUEST:
-                    self._get(a, Reader(req, 1), w)
-                elif tag == SET_REQUEST:
-                    self._set(a, Reader(req, 1), w)
+                if a.prot is not None and a.client.keys.policy_sc:
+                    # unprotected request in a context whose policy asks protection
+                    _exception(w, SERVICE_NOT_ALLOWED, SERVICE_NOT_SUPPORTED)
                 else:
-                    self._action(a, Reader(req, 1), w)
+                    self._service(a, req, w)
+            elif a.prot is not None and cipher.plain_tag(tag) in (
+                    GET_REQUEST, SET_REQUEST, ACTION_REQUEST):
+                self._protected(a, req, w)
             elif tag in _KNOWN_NOT_OFFERED or 0xC8 <= tag <= 0xD7:
                 # a defined xDLMS service that this meter does not offer (dlms-notes 4.9)
                 _exception(w, SERVICE_NOT_ALLOWED, SERVICE_NOT_SUPPORTED)
@@ -100,61 +112,180 @@ class Server:
                 _exception(w, SERVICE_NOT_ALLOWED, OTHER)
         return True
 
+    def _service(self, a, req, w):
+        tag = req[0]
+        if a.status == ASSOCIATION_PENDING and not (
+                bytes(req[:2]) == _HLS_REPLY and bytes(req[3:12]) == _HLS_REPLY_DESC):
+            # only reply_to_HLS_authentication until HLS completes (dlms-notes 5.7)
+            _exception(w, SERVICE_NOT_ALLOWED, SERVICE_NOT_SUPPORTED)
+        elif not a.status:  # lost or missing association (KSMW 3.3.4)
+            _exception(w, SERVICE_NOT_ALLOWED, OPERATION_NOT_POSSIBLE)
+        elif tag == GET_REQUEST:
+            self._get(a, Reader(req, 1), w)
+        elif tag == SET_REQUEST:
+            self._set(a, Reader(req, 1), w)
+        else:
+            self._action(a, Reader(req, 1), w)
+
+    def _protected(self, a, req, w):
+        """glo-/ded- GET/SET/ACTION: decipher, serve, answer with the same protection."""
+        p = a.prot
+        keys = a.client.keys
+        r = Reader(req, 1)
+        n = r.length()
+        if n != r.left():
+            raise Malformed()
+        ded = cipher.is_dedicated(req[0])
+        ek = p.dedicated if ded else keys.ek
+        if ek is None:
+            _exception(w, SERVICE_NOT_ALLOWED, DECIPHERING_ERROR)
+            return
+        try:
+            sc, ic, m = cipher.unprotect(ek, keys.ak, p.client_title, req[r.pos:], p.plain)
+            if ded:
+                if ic <= p.ded_rx:
+                    raise secured.ReplayError(p.ded_rx + 1)
+                p.ded_rx = ic
+            else:
+                secured.check_rx(keys, sc, ic)
+        except secured.ReplayError as e:
+            w.u8(EXCEPTION_RESPONSE)
+            w.u8(SERVICE_NOT_ALLOWED)
+            w.u8(INVOCATION_COUNTER_ERROR)
+            w.u32(e.expected)
+            return
+        except cipher.SecurityError:
+            _exception(w, SERVICE_NOT_ALLOWED, DECIPHERING_ERROR)
+            return
+        plain = memoryview(p.plain)[:m]
+        if m == 0 or plain[0] != cipher.plain_tag(req[0]):
+            raise Malformed()
+        out = p.out
+        out.pos = 0
+        self._service(a, plain, out)
+        t = out.buf[0]
+        if t in (GET_RESPONSE, SET_RESPONSE, ACTION_RESPONSE):
+            rt = cipher.ded_tag(t) if ded else cipher.glo_tag(t)
+            secured.write_protected(w, keys, self.system_title, rt, out.mv[: out.pos], ek)
+        else:  # exception-response travels unprotected
+            w.raw(out.mv[: out.pos])
+
+    def _hls_reply(self, a, d):
+        if d is None or d[0] != axdr.OCTET_STRING:
+            return TYPE_UNMATCHED, None
+        f = a.prot.hls_check(d[1], self.system_title)
+        if f is None:
+            a.status = NON_ASSOCIATED  # failed HLS: the association is not established
+            return READ_WRITE_DENIED, None
+        a.status = ASSOCIATED
+        return SUCCESS, lambda w: w.octets(f)
+
     # ------------------------------------------------------------------ ACSE
     def _aarq(self, a, req, w):
         if a.status != 0:
             a.reset()  # a new AARQ replaces the association of this port
         q = acse.parse_aarq(req)
         client = self.clients.get(a.client_sap)
+        ciphered = q.context == acse.CTX_LN_CIPHER
         diag = acse.DIAG_NULL
         uerr = acse.INIT_OK
-        if q.context != acse.CTX_LN:
-            diag = acse.DIAG_CONTEXT_NOT_SUPPORTED  # ciphered contexts: security issue
-        elif client is None:
-            diag = acse.DIAG_NO_REASON
+        ui = q.user_info
+        if client is None or (client.ports is not None and a.port not in client.ports):
+            diag = acse.DIAG_NO_REASON  # unknown client, or not on this interface (KSMW 3.6)
+        elif q.context != client.context:
+            diag = acse.DIAG_CONTEXT_NOT_SUPPORTED  # KSMW 3.3.3 Table 5
         elif q.mechanism != client.mechanism:
             diag = (acse.DIAG_MECH_REQUIRED if q.mechanism == 0
                     else acse.DIAG_MECH_NOT_RECOGNISED)
         elif client.mechanism == 1 and q.auth_value != client.secret:
             diag = acse.DIAG_AUTH_FAILURE
-        elif q.user_info is None or len(q.user_info) == 0 or q.user_info[0] != 0x01:
-            diag = acse.DIAG_NO_REASON
-            uerr = -1
-        else:
-            acse.parse_initiate_request(q, q.user_info)
-            uerr = q.initiate_error
-            neg = q.conformance & self.conformance
-            if uerr == acse.INIT_OK and neg == 0:
-                uerr = acse.INIT_INCOMPATIBLE_CONFORMANCE
-            if uerr != acse.INIT_OK:
+        elif client.mechanism >= 2 and not (q.auth_value and 8 <= len(q.auth_value) <= 64):
+            diag = acse.DIAG_AUTH_FAILURE  # CtoS challenge length (Green Book 9.2.7.4)
+        elif ciphered and (q.calling_title is None or len(q.calling_title) != 8):
+            diag = DIAG_CALLING_TITLE
+        elif ciphered:
+            try:
+                n = secured.open_initiate(client.keys, q.calling_title, ui, self._scratch)
+                ui = memoryview(self._scratch)[:n]
+            except (cipher.SecurityError, DecodeError):
                 diag = acse.DIAG_NO_REASON
+                uerr = -1  # no user-information on a refused ciphered AARQ
+        if diag == acse.DIAG_NULL:
+            if ui is None or len(ui) == 0 or ui[0] != 0x01:
+                diag = acse.DIAG_NO_REASON
+                uerr = -1
+            else:
+                acse.parse_initiate_request(q, ui)
+                uerr = q.initiate_error
+                neg = q.conformance & self.conformance
+                if uerr == acse.INIT_OK and neg == 0:
+                    uerr = acse.INIT_INCOMPATIBLE_CONFORMANCE
+                if uerr != acse.INIT_OK:
+                    diag = acse.DIAG_NO_REASON
         ctx = q.context if q.context and q.context > 0 else acse.CTX_LN
         if diag != acse.DIAG_NULL:
-            ui = None
+            rej = None
             if uerr > 0:  # ConfirmedServiceError initiateError/initiate/<reason> (dlms-notes 3.9)
-                ui = bytes((0x0E, 0x01, 0x06, uerr))
-            acse.write_aare(w, ctx, acse.REJECTED_PERMANENT, diag, ui)
+                rej = bytes((0x0E, 0x01, 0x06, uerr))
+            acse.write_aare(w, ctx, acse.REJECTED_PERMANENT, diag, rej)
             if self.on_association:
                 self.on_association(a, False, diag)
             return
         a.client = client
         a.conformance = q.conformance & self.conformance
         a.client_max_pdu = q.max_pdu
-        a.status = ASSOCIATED
+        hls = client.mechanism >= 2
+        a.status = ASSOCIATION_PENDING if hls else ASSOCIATED
         conf = a.conformance
-        acse.write_aare(w, ctx, acse.ACCEPTED, acse.DIAG_NULL,
-                        lambda w2: acse.write_initiate_response(w2, conf, a.server_max_pdu))
+        init = self._initiate_response(conf, a.server_max_pdu)
+        if ciphered:
+            a.prot = secured.Protection(client.keys, q.calling_title, q.auth_value,
+                                        client.mechanism, client.secret)
+            a.prot.dedicated = q.dedicated_key
+            client.keys.client_title = q.calling_title
+            a.hls_reply = lambda d: self._hls_reply(a, d)
+            keys = client.keys
+            title = self.system_title
+            user = lambda w2: secured.write_protected(  # noqa: E731
+                w2, keys, title, secured.GLO_INITIATE_RESPONSE, init)
+        else:
+            user = init
+        acse.write_aare(w, ctx, acse.ACCEPTED,
+                        acse.DIAG_AUTH_REQUIRED if hls else acse.DIAG_NULL, user,
+                        mechanism=client.mechanism if hls else None,
+                        stoc=a.prot.stoc if hls and a.prot else None,
+                        server_title=self.system_title if ciphered else None)
         if self.on_association:
             self.on_association(a, True, 0)
+
+    def _initiate_response(self, conformance, max_pdu):
+        w = self._init_w
+        w.pos = 0
+        acse.write_initiate_response(w, conformance, max_pdu)
+        return bytes(w.mv[: w.pos])
 
     def _rlrq(self, a, req, w):
         _reason, ui = acse.parse_release(req)
         conf = a.conformance
+        p = a.prot
         a.reset()
-        if ui is not None:  # KSMW 3.3.3: user-information answered when present
-            acse.write_rlre(w, lambda w2: acse.write_initiate_response(w2, conf, asn.MAX_PDU))
-        else:
+        if ui is None:
             acse.write_rlre(w)
+            return
+        init = self._initiate_response(conf, asn.MAX_PDU)
+        if p is not None and len(ui) and ui[0] == secured.GLO_INITIATE_REQUEST:
+            # KSMW 3.3.3 Table 5: ciphered InitiateRequest answered ciphered
+            try:
+                secured.open_initiate(p.keys, p.client_title, ui, self._scratch)
+            except (cipher.SecurityError, DecodeError):
+                acse.write_rlre(w)
+                return
+            keys = p.keys
+            title = self.system_title
+            acse.write_rlre(w, lambda w2: secured.write_protected(
+                w2, keys, title, secured.GLO_INITIATE_RESPONSE, init))
+        else:  # KSMW 3.3.3: user-information answered when present
+            acse.write_rlre(w, lambda w2: w2.raw(init))
 
     # ------------------------------------------------------------------ helpers
     def _need(self, a, bits, w):
