@@ -27,10 +27,12 @@ def main():
     p.add_argument("--no-hdlc", action="store_true")
     p.add_argument("--heapsize", default="256k")
     p.add_argument("--lls", help="management client LLS secret")
+    p.add_argument("--state-dir", default=os.path.join(ROOT, "run", "state"),
+                   help="non-volatile state (frame counters ...), kept across restarts")
     args = p.parse_args()
 
     cmd = [micropython_binary(), "-X", "heapsize=" + args.heapsize,
-           os.path.join(ROOT, "firmware", "main.py"),
+           os.path.join(ROOT, "build", "fw-mpy", "main.py"),
            "--tcp-port", str(args.tcp_port), "--tcp-host", args.tcp_host]
     pass_fds = []
     slave = None
@@ -49,8 +51,15 @@ def main():
             path, " -> " + args.pty_link if args.pty_link else ""), flush=True)
     if args.lls:
         cmd += ["--lls", args.lls]
+    os.makedirs(os.path.dirname(args.state_dir), exist_ok=True)
+    cmd += ["--state-dir", args.state_dir]
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import build_mpy
+
+    build_mpy.build()  # bytecode ahead of time, as on a board (no compiling in the heap)
     env = dict(os.environ, MICROPYPATH=os.pathsep.join(
-        [os.path.join(ROOT, "firmware"), os.path.join(ROOT, "build", "natmod"), ".frozen"]))
+        [os.path.join(ROOT, "build", "fw-mpy"), os.path.join(ROOT, "firmware"),
+         os.path.join(ROOT, "build", "natmod"), ".frozen"]))
     child = subprocess.Popen(cmd, pass_fds=pass_fds, env=env)
     if pass_fds:
         os.close(pass_fds[0])  # the child owns the master; we keep the slave open (no EIO)

@@ -8,6 +8,7 @@ A board provides:
   tcp_endpoint()  (host, port) for the IEC 62056-47 wrapper, or None
   identity        dict: manufacturer (3 chars), serial (str), meter_type (str, KSMW 5.1)
   lls_secret      bytes: management client LLS secret (provisioning)
+  store()         power-fail-safe record store on the board's flash filesystem
 """
 
 
@@ -27,4 +28,8 @@ class Board:
         return None
 
     def tcp_endpoint(self):
+        return None
+
+    def store(self):
+        """Power-fail-safe record store (meterapp.nvstore.RecordStore) or None."""
         return None

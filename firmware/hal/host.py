@@ -12,6 +12,8 @@ class HostBoard(Board):
         self.tcp_host = "127.0.0.1"
         self.tcp_port = 4059
         self.hdlc_fd = None
+        self.state_dir = None
+        self._store = None
         i = 1
         while i < len(argv):
             k = argv[i]
@@ -22,6 +24,8 @@ class HostBoard(Board):
                 self.tcp_host = v
             elif k == "--hdlc-fd":
                 self.hdlc_fd = int(v)
+            elif k == "--state-dir":
+                self.state_dir = v
             elif k == "--lls":
                 self.lls_secret = v.encode()
             elif k == "--serial":
@@ -40,6 +44,15 @@ class HostBoard(Board):
         if self.hdlc_fd is None:
             return None
         return open(self.hdlc_fd, "r+b", buffering=0)
+
+    def store(self):
+        if self.state_dir is None:
+            return None
+        if self._store is None:
+            from meterapp.nvstore import RecordStore
+
+            self._store = RecordStore(self.state_dir)
+        return self._store
 
     def tcp_endpoint(self):
         if self.tcp_port <= 0:

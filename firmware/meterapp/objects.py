@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: MIT
 """Object list of the simulated meter (KSMW 3.2, 3.6, 4.1.1, 5.1, 5.2, 5.3, 5.4), built once at
 boot. Units: Blue Book unit enum (27 W, 29 var, 30 Wh, 32 varh, 7 s)."""
+from struct import pack, unpack_from
+
 from dlms.apdu import axdr
 from dlms.cosem.base import SUCCESS, obis
 from dlms.cosem.ic001_data import Data
@@ -15,6 +17,7 @@ from dlms.server.secured import KeySet
 from dlms.util import timeconv as tc
 from meterapp.identity import logical_device_name, system_title
 from meterapp.metrology import SimMetering
+from meterapp.nvstore import PersistentCounter
 
 PUBLIC_SAP = 16
 MANAGEMENT_SAP = 1
@@ -41,6 +44,18 @@ _PUBLIC = (
 )
 
 
+def _bind_counters(keys, store, name):
+    """Global-key frame counters survive resets (KSMW 3.5.4)."""
+    def rx_load():
+        v = store.read(name + "rx")
+        return unpack_from(">I", v)[0] if v and len(v) == 4 else 0
+
+    def rx_save(ic):
+        store.write(name + "rx", pack(">I", ic))
+
+    keys.bind(PersistentCounter(store, name + "tx"), rx_load, rx_save)
+
+
 class Meter:
     """Everything the DLMS server needs from the application: objects and clients."""
 
@@ -59,10 +74,13 @@ class Meter:
             MANAGEMENT_SAP: ClientConfig(MANAGEMENT_SAP, management, mechanism=1,
                                          secret=board.lls_secret),
         }
+        store = board.store()
         for sap, (secret, policy) in TEST_HLS6.items():
-            self.clients[sap] = ClientConfig(
-                sap, management, mechanism=6, secret=secret, context=3,
-                keys=KeySet(TEST_GUEK, TEST_GAK, policy), ports=("hdlc",))
+            keys = KeySet(TEST_GUEK, TEST_GAK, policy)
+            if store is not None:
+                _bind_counters(keys, store, "fc%d" % sap)
+            self.clients[sap] = ClientConfig(sap, management, mechanism=6, secret=secret,
+                                             context=3, keys=keys, ports=("hdlc",))
         self.objects = objs = [AssociationLN(obis("0-0:40.0.0.255"))]
         for sap in (MANAGEMENT_SAP, INSTALLATION_SAP, MAINTENANCE_SAP, CERTIFICATION_SAP):
             objs.append(AssociationLN(obis("0-0:40.0.%d.255" % sap), client=self.clients[sap],

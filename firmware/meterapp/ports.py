@@ -62,20 +62,37 @@ async def _read_exactly(reader, mv):
         got += k
 
 
+class _Slot:
+    """Buffers of one TCP connection, allocated once at boot and reused (no heap churn)."""
+
+    def __init__(self, server):
+        self.a = Association(server, "tcp")
+        self.rx = bytearray(wrapper.HEADER + MAX_PDU + 64)
+        self.rxmv = memoryview(self.rx)
+        self.tx = Writer(wrapper.HEADER + TX_SIZE)
+        self.busy = False
+
+
 async def serve_tcp(server, host, port, max_connections=4, log=print):
     """IEC 62056-47 wrapper over TCP: each connection carries its own association."""
-    active = [0]
+    slots = [_Slot(server) for _ in range(max_connections)]
 
     async def handle(reader, writer):
-        if active[0] >= max_connections:
+        slot = None
+        for sl in slots:
+            if not sl.busy:
+                slot = sl
+                break
+        if slot is None:  # every slot in use: refuse the connection
             writer.close()
             await writer.wait_closed()
             return
-        active[0] += 1
-        a = Association(server, "tcp")
-        rx = bytearray(wrapper.HEADER + MAX_PDU + 64)
-        rxmv = memoryview(rx)
-        tx = Writer(wrapper.HEADER + TX_SIZE)
+        slot.busy = True
+        a = slot.a
+        a.reset()
+        rx = slot.rx
+        rxmv = slot.rxmv
+        tx = slot.tx
         try:
             while True:
                 await _read_exactly(reader, rxmv[: wrapper.HEADER])
@@ -111,8 +128,8 @@ async def serve_tcp(server, host, port, max_connections=4, log=print):
         except (OSError, EOFError):
             pass
         finally:
-            active[0] -= 1
             a.reset()
+            slot.busy = False
             try:
                 writer.close()
                 await writer.wait_closed()

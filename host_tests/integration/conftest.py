@@ -37,7 +37,8 @@ class Meter:
         self.log = open(os.path.join(ROOT, "build", "meter-%d.log" % self.tcp_port), "w+")
         self.proc = subprocess.Popen(
             [sys.executable, os.path.join(ROOT, "tools", "run_meter.py"),
-             "--tcp-port", str(self.tcp_port), "--heapsize", heap],
+             "--tcp-port", str(self.tcp_port), "--heapsize", heap,
+             "--state-dir", os.path.join(ROOT, "build", "state-%d" % self.tcp_port)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.pty_path = None
         deadline = time.time() + 20

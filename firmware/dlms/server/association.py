@@ -97,6 +97,8 @@ class Association:
         self.abort_blocks()
 
     def abort_blocks(self):
+        if self.blk_kind_active():
+            self.server._block_done(self)
         self.gen = None
         self.stream.pos = 0
         self.block_no = 0
@@ -105,6 +107,9 @@ class Association:
         self.blk_no = 0
         self.blk_len = 0
         self.blk_target = None
+
+    def blk_kind_active(self):
+        return getattr(self, "blk_kind", 0) != 0
 
     @property
     def associated(self):

@@ -6,7 +6,7 @@ import os
 
 from micropython import const
 
-from dlms.apdu.axdr import Reader, Writer
+from dlms.apdu.axdr import Reader
 from dlms.security import cipher
 from dlms.security.cipher import SecurityError
 
@@ -26,12 +26,27 @@ class KeySet:
         self.rx_ic = 0  # last accepted client invocation counter (global key)
         self.tx_ic = 0  # last invocation counter the server used (global key)
         self.client_title = None  # learned from calling-AP-title (KSMW 3.6.2)
+        self._tx = None
+        self._rx_save = None
+
+    def bind(self, tx_counter, rx_load, rx_save):
+        """Make the counters non-volatile (KSMW 3.5.4): tx_counter.next() persists before
+        use; rx_save(ic) stores each accepted counter, rx_load() restores the last one."""
+        self._tx = tx_counter
+        self.tx_ic = tx_counter.value
+        self.rx_ic = rx_load()
+        self._rx_save = rx_save
 
     def next_tx(self):
         if self.tx_ic >= IC_MAX:  # KSMW 3.5.4: counter exhausted, keys must change
             raise SecurityError("frame counter exhausted")
-        self.tx_ic += 1
+        self.tx_ic = self._tx.next() if self._tx is not None else self.tx_ic + 1
         return self.tx_ic
+
+    def accept_rx(self, ic):
+        self.rx_ic = ic
+        if self._rx_save is not None:
+            self._rx_save(ic)
 
 
 def _sha256(*parts):
@@ -60,7 +75,7 @@ def check_rx(keys, sc, ic):
         raise SecurityError("policy")
     if ic <= keys.rx_ic:  # replay (KSMW 3.5.4)
         raise ReplayError(keys.rx_ic + 1)
-    keys.rx_ic = ic
+    keys.accept_rx(ic)
 
 
 class ReplayError(SecurityError):
@@ -101,8 +116,6 @@ class Protection:
         self.secret = secret
         self.dedicated = None  # dedicated key from the InitiateRequest
         self.ded_rx = 0  # dedicated-key counters are volatile, per association (KSMW 3.5.4)
-        self.plain = bytearray(1224 + 64)
-        self.out = Writer(1224 + 64)
 
     def hls_check(self, f_stoc, server_title):
         """Pass 3 check; returns f(CtoS) for pass 4 or None (dlms-notes 5.7)."""

@@ -7,15 +7,14 @@ for unconfirmed requests, where nothing is written.
 """
 from micropython import const
 
-from dlms.apdu import acse
+from dlms.apdu import acse, axdr
 from dlms.apdu.axdr import DecodeError, Reader, Writer
 from dlms.cosem.base import (
     DATA_BLOCK_NUMBER_INVALID, LONG_GET_ABORTED, LONG_SET_ABORTED, NO_LONG_GET_IN_PROGRESS,
-    NO_LONG_SET_IN_PROGRESS, OBJECT_CLASS_INCONSISTENT, OBJECT_UNDEFINED,
-    OTHER_REASON, READ, READ_WRITE_DENIED, SCOPE_OF_ACCESS_VIOLATED, SUCCESS, WRITE, get_all,
+    NO_LONG_SET_IN_PROGRESS, OBJECT_CLASS_INCONSISTENT, OBJECT_UNDEFINED, OTHER_REASON, READ,
+    READ_WRITE_DENIED, SCOPE_OF_ACCESS_VIOLATED, SUCCESS, TEMPORARY_FAILURE, TYPE_UNMATCHED,
+    WRITE, get_all,
 )
-from dlms.apdu import axdr
-from dlms.cosem.base import TYPE_UNMATCHED
 from dlms.cosem.ic015_association_ln import ASSOCIATED, ASSOCIATION_PENDING, NON_ASSOCIATED
 from dlms.security import cipher
 from dlms.server import association as asn
@@ -75,6 +74,12 @@ class Server:
         self.system_title = system_title
         self.on_association = None  # hook(assoc, accepted, diag) for logs and lockout
         self._scratch = bytearray(256)  # deciphered InitiateRequest
+        self._block_buf = bytearray(BLOCK_BUF)  # SET/ACTION block reassembly, one at a time
+        self._block_owner = None
+        # deciphered request and plain response of a protected exchange; requests are
+        # handled one at a time, so one pair serves every association
+        self._plain = bytearray(asn.MAX_PDU + 64)
+        self._out = Writer(asn.MAX_PDU + 64)
         self._init_w = Writer(32)
 
     # ------------------------------------------------------------------ entry point
@@ -141,7 +146,7 @@ class Server:
             _exception(w, SERVICE_NOT_ALLOWED, DECIPHERING_ERROR)
             return
         try:
-            sc, ic, m = cipher.unprotect(ek, keys.ak, p.client_title, req[r.pos:], p.plain)
+            sc, ic, m = cipher.unprotect(ek, keys.ak, p.client_title, req[r.pos:], self._plain)
             if ded:
                 if ic <= p.ded_rx:
                     raise secured.ReplayError(p.ded_rx + 1)
@@ -157,10 +162,10 @@ class Server:
         except cipher.SecurityError:
             _exception(w, SERVICE_NOT_ALLOWED, DECIPHERING_ERROR)
             return
-        plain = memoryview(p.plain)[:m]
+        plain = memoryview(self._plain)[:m]
         if m == 0 or plain[0] != cipher.plain_tag(req[0]):
             raise Malformed()
-        out = p.out
+        out = self._out
         out.pos = 0
         self._service(a, plain, out)
         t = out.buf[0]
@@ -513,12 +518,17 @@ class Server:
 
     # ------------------------------------------------------------------ block reassembly
     def _block_start(self, a, kind, target):
-        if a.block_buf is None:
-            a.block_buf = bytearray(BLOCK_BUF)
+        """Claim the server's one reassembly buffer (allocated at boot: no heap churn)."""
+        if self._block_owner is not None and self._block_owner is not a and \
+                self._block_owner.blk_kind:
+            return False  # another association is mid-transfer
+        self._block_owner = a
+        a.block_buf = self._block_buf
         a.blk_kind = kind
         a.blk_no = 0
         a.blk_len = 0
         a.blk_target = target
+        return True
 
     def _block_add(self, a, r):
         """DataBlock-SA: last-block, block-number, raw-data. -> (last, block, ok)."""
@@ -548,8 +558,9 @@ class Server:
     def _block_done(self, a):
         a.blk_kind = 0
         a.blk_target = None
-        if a.block_buf is not None and len(a.block_buf) > 0:
-            a.block_buf = None  # release the reassembly buffer between transfers
+        a.block_buf = None
+        if self._block_owner is a:
+            self._block_owner = None
 
     # ------------------------------------------------------------------ SET
     def _set(self, a, r, w):
@@ -569,7 +580,9 @@ class Server:
                 return
             cid, ln, idx = self._descriptor(r)
             sel = self._selection(r)
-            self._block_start(a, _KIND_SET, (cid, ln, idx, sel))
+            if not self._block_start(a, _KIND_SET, (cid, ln, idx, sel)):
+                self._set_last(w, iid, TEMPORARY_FAILURE, 1)
+                return
             self._set_block(a, r, w, iid)
         elif kind == 3:
             if not self._need(a, asn.SET | asn.BLOCK_SET, w):
@@ -664,7 +677,9 @@ class Server:
             if not self._need(a, asn.ACTION | asn.BLOCK_ACTION, w):
                 return
             cid, ln, m = self._descriptor(r)
-            self._block_start(a, _KIND_ACTION, (cid, ln, m))
+            if not self._block_start(a, _KIND_ACTION, (cid, ln, m)):
+                self._action_result(w, iid, TEMPORARY_FAILURE)
+                return
             self._action_block(a, r, w, iid)
         elif kind == 6:
             if not self._need(a, asn.ACTION | asn.BLOCK_ACTION, w):
