@@ -35,7 +35,48 @@ const dlms_ecc_mod_t dlms_ecc_n = {
 };
 
 #if DLMS_ECC_LIMB_BITS == 64
-#include "p256_fp64.h"
+// Montgomery multiplication for any odd 256-bit modulus (used for n), unrolled rows.
+#define MOD64_ROW(bi) do { \
+        uint64_t b_ = (bi); \
+        s = (DLIMB)a[0] * b_ + t0; t0 = (uint64_t)s; c = (uint64_t)(s >> 64); \
+        s = (DLIMB)a[1] * b_ + t1 + c; t1 = (uint64_t)s; c = (uint64_t)(s >> 64); \
+        s = (DLIMB)a[2] * b_ + t2 + c; t2 = (uint64_t)s; c = (uint64_t)(s >> 64); \
+        s = (DLIMB)a[3] * b_ + t3 + c; t3 = (uint64_t)s; c = (uint64_t)(s >> 64); \
+        s = (DLIMB)t4 + c; t4 = (uint64_t)s; t5 = (uint64_t)(s >> 64); \
+        u = t0 * mm->m0; \
+        s = (DLIMB)u * m[0] + t0; c = (uint64_t)(s >> 64); \
+        s = (DLIMB)u * m[1] + t1 + c; t0 = (uint64_t)s; c = (uint64_t)(s >> 64); \
+        s = (DLIMB)u * m[2] + t2 + c; t1 = (uint64_t)s; c = (uint64_t)(s >> 64); \
+        s = (DLIMB)u * m[3] + t3 + c; t2 = (uint64_t)s; c = (uint64_t)(s >> 64); \
+        s = (DLIMB)t4 + c; t3 = (uint64_t)s; t4 = t5 + (uint64_t)(s >> 64); \
+} while (0)
+
+static void dlms_ecc_mod_mul64(uint64_t *r, const uint64_t *a, const uint64_t *b,
+    const dlms_ecc_mod_t *mm) {
+    const uint64_t *m = mm->m;
+    uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5, c, u;
+    DLIMB s;
+    uint64_t b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3];
+    MOD64_ROW(b0);
+    MOD64_ROW(b1);
+    MOD64_ROW(b2);
+    MOD64_ROW(b3);
+    // t < 2m: subtract m once when t >= m
+    uint64_t d[4], bw = 0;
+    uint64_t tt[4] = {t0, t1, t2, t3};
+    for (int i = 0; i < 4; i++) {
+        s = (DLIMB)tt[i] - m[i] - bw;
+        d[i] = (uint64_t)s;
+        bw = (uint64_t)(s >> 64) & 1;
+    }
+    uint64_t mask = 0 - (t4 | (bw ^ 1));
+    for (int i = 0; i < 4; i++) {
+        r[i] = (tt[i] & ~mask) | (d[i] & mask);
+    }
+}
+
+#undef MOD64_ROW
+
 #endif
 
 // ---- limb vectors ----

@@ -47,11 +47,15 @@ void dlms_ecc_mod_mul(dlms_ecc_limb_t *r, const dlms_ecc_limb_t *a, const dlms_e
 void dlms_ecc_mod_to_mont(dlms_ecc_limb_t *r, const dlms_ecc_limb_t *a, const dlms_ecc_mod_t *m);
 void dlms_ecc_mod_from_mont(dlms_ecc_limb_t *r, const dlms_ecc_limb_t *a, const dlms_ecc_mod_t *m);
 void dlms_ecc_mod_inv(dlms_ecc_limb_t *r, const dlms_ecc_limb_t *a, const dlms_ecc_mod_t *m);
-// GF(p) in Montgomery form (unrolled for 64-bit limbs).
+// GF(p) in Montgomery form: static inline and unrolled for 64-bit limbs (p256_fp64.h).
+#if DLMS_ECC_LIMB_BITS == 64
+#include "p256_fp64.h"
+#else
 void dlms_ecc_fp_mul(dlms_ecc_limb_t *r, const dlms_ecc_limb_t *a, const dlms_ecc_limb_t *b);
 void dlms_ecc_fp_sqr(dlms_ecc_limb_t *r, const dlms_ecc_limb_t *a);
 void dlms_ecc_fp_add(dlms_ecc_limb_t *r, const dlms_ecc_limb_t *a, const dlms_ecc_limb_t *b);
 void dlms_ecc_fp_sub(dlms_ecc_limb_t *r, const dlms_ecc_limb_t *a, const dlms_ecc_limb_t *b);
+#endif
 // r = a mod m for any a < 2^256 (valid for p and n: 2^256 < 2m).
 void dlms_ecc_mod_reduce_once(dlms_ecc_limb_t *r, const dlms_ecc_limb_t *a,
     const dlms_ecc_mod_t *m);
