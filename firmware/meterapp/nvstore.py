@@ -20,10 +20,14 @@ MAX_RECORD = const(512)
 class RecordStore:
     def __init__(self, root):
         self.root = root
-        try:
-            os.mkdir(root)
-        except OSError:
-            pass  # exists
+        path = ""
+        for part in root.split("/"):  # create the folder and its parents
+            path = path + "/" + part if path or root.startswith("/") else part
+            if part:
+                try:
+                    os.mkdir(path)
+                except OSError:
+                    pass  # exists
         self._buf = bytearray(HDR + MAX_RECORD + 2)
         self._seq = {}  # name -> (seq, slot) of the newest valid copy
 
