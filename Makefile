@@ -6,10 +6,10 @@ MPY := $(VENV)/bin/micropython
 HEAP ?= 256k
 TCP_PORT ?= 4059
 PTY_LINK ?= /tmp/ksmw-meter-optical
-MICROPYPATH := firmware:host_tests:build/natmod:.frozen
+MICROPYPATH := build/fw-mpy:firmware:host_tests:build/natmod:.frozen
 UNIT := $(sort $(wildcard host_tests/unit/test_*.py)) $(wildcard host_tests/alloc/test_*.py)
 
-.PHONY: setup run test test-cpython test-mp test-integration natmods bench clean
+.PHONY: setup run test test-cpython test-mp test-integration natmods mpy bench clean
 NATMOD_ARCH ?= x64
 
 $(VENV)/.installed: requirements.txt
@@ -32,7 +32,11 @@ test-cpython: setup
 natmods: setup
 	sh tools/build_natmods.sh $(NATMOD_ARCH)
 
-test-mp: setup natmods
+# firmware as mpy-cross bytecode (what a board holds frozen), build/fw-mpy
+mpy: setup
+	$(VPY) tools/build_mpy.py
+
+test-mp: setup natmods mpy
 	MICROPYPATH=$(MICROPYPATH) $(MPY) -X heapsize=$(HEAP) host_tests/mptest.py $(UNIT)
 
 test-integration: setup
