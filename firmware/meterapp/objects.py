@@ -25,10 +25,17 @@ INSTALLATION_SAP = 5
 MAINTENANCE_SAP = 6
 CERTIFICATION_SAP = 7
 
-# Test provisioning of the simulated meter (never a production key): suite 0 keys and the
-# HLS-6 secrets of the optical-port clients (KSMW 3.6.6-3.6.8)
-TEST_GUEK = bytes(range(16))
-TEST_GAK = bytes(range(0xD0, 0xE0))
+# Test provisioning of the simulated meter (never a production key). Every client has its
+# own security context and keys (KSMW 3.5): one key never serves two counters, so no GCM
+# nonce (system title || counter) repeats under a key. GUEK(s) = s0 s1 .. sF,
+# GAK(s) = complement of it.
+
+
+def provisioned_keys(sap):
+    ek = bytes((sap << 4) | i for i in range(16))
+    return ek, bytes(b ^ 0xFF for b in ek)
+
+
 TEST_HLS6 = {
     INSTALLATION_SAP: (b"installer-secret", 0x10),  # policy: authenticated
     MAINTENANCE_SAP: (b"maintenance-secret-0123456789", 0x30),  # authenticated and encrypted
@@ -76,7 +83,8 @@ class Meter:
         }
         store = board.store()
         for sap, (secret, policy) in TEST_HLS6.items():
-            keys = KeySet(TEST_GUEK, TEST_GAK, policy)
+            ek, ak = provisioned_keys(sap)
+            keys = KeySet(ek, ak, policy)
             if store is not None:
                 _bind_counters(keys, store, "fc%d" % sap)
             self.clients[sap] = ClientConfig(sap, management, mechanism=6, secret=secret,

@@ -14,6 +14,20 @@ read loop and the checks on the raw APDUs are ours.
         m.raw(b"\\xc0\\x01...")                    # -> the response APDU bytes
         m.release()                              # -> Released(rlre, reason, disc_answer)
 
+Ciphered association (context LN with ciphering, suite 0, glo- APDUs with the global unicast
+key; HLS-6 when hls_secret is given), all options keyword-only:
+
+    GxMeter("hdlc", meter, client_sap=6, security=0x30, hls_secret=b"...",
+            system_title=bytes(8), block_cipher_key=guek, authentication_key=gak)
+    m.associate()                  # AARQ/AARE + reply_to_HLS_authentication (HlsRefused)
+    m.associate(authenticate=False); m.hls_authenticate()   # the two steps apart
+    m.plain(apdu) / m.unprotect(apdu)   # decipher a server APDU with our own AES-GCM
+    m.protect(plain_apdu)          # glo- APDU with the next client IC, for raw()
+    m.server_ics, m.iv_reuse       # server invocation counters seen, IVs reused
+
+Services deciphered by gurux are also deciphered here (`cryptography`, not gurux) and
+every protected APDU must carry the policy's SC; server ICs must increase.
+
 Every APDU sent and received is kept in `trace` as (">>" | "<<", bytes) and every link frame
 in `frames`, so a failing assertion can show the exact bytes (`last_exchange()`).
 
@@ -66,9 +80,28 @@ gurux-dlms 1.0.203 quirks met while writing this (they matter for what a gurux p
 - Exception-response (`D8`) raises GXDLMSExceptionResponse and confirmed-service-error
   (`0E`) raises GXDLMSConfirmedServiceError from inside `getData()`; use `raw()` to look at
   such answers.
+- Ciphering (`gurux_dlms.secure.GXDLMSSecureClient`): the default system title is
+  "ABCDEFGH" and the default keys are the Green Book GUEK/GAK (which the test meter also
+  uses), so a forgotten key setting goes unnoticed: keys are always set explicitly here.
+  Its glo-get bytes match the Green Book vectors (dlms-notes 6.1) for SC 10/20/30 once the
+  invoke-id byte is 00: `client.invokeID = 0` does not do that, the encoder reads
+  `settings.invokeId` (another attribute); priority/serviceClass are client properties.
+- gurux proposes general-protection and, once the AARE grants it, ciphers everything as
+  general-glo-ciphering (`DB`) instead of glo- APDUs; the HLS pass-3 ACTION (sent before
+  the association counts as DLMS-connected) stays glo-. Not proposed here by default.
+- HLS-5/6: `getApplicationAssociationRequest` takes one invocation counter for f(StoC)
+  and the glo-action another, so the client IC jumps by 2 (AARQ 1, pass 3 IC 3, next GET
+  IC 4): the server must accept gaps. gurux does not check the server's invocation
+  counters (no replay check in `GXDLMSChippering.decryptAesGcm`): done here.
+- `parseApplicationAssociationResponse` raises a bare Exception (and prints) on a wrong
+  f(CtoS); a refused pass 3 (action-result != 0) is read from the raw response here.
+- The RLRQ stays unprotected (`62 03 80 01 00`) unless `useProtectedRelease` is set; that
+  path tests `cipher.isCiphered` without calling it (always true).
+- It prints "Encryption is applied." / "Authentication is applied." for every APDU.
 - `parseObjects(..., onlyKnownObjects=True)` drops (and prints) class ids gurux does not
   know and `ignoreInactiveObjects=True` drops 0.0.127.0.0.0: both are turned off here.
 """
+import hashlib
 import re
 import select
 import socket
@@ -80,9 +113,14 @@ from typing import Any, List, Optional, Sequence, Tuple
 import serial
 from client_errors import AssociationRejected, DataAccessError, ProtocolViolation  # noqa: F401
 from gurux_dlms import (GXByteBuffer, GXDLMS, GXDLMSClient, GXDLMSException, GXReplyData)
-from gurux_dlms.enums import Authentication, DataType, InterfaceType, RequestTypes
+from gurux_dlms.enums import (Authentication, Conformance, DataType, InterfaceType,
+                              RequestTypes, Security)
 from gurux_dlms.GXBitString import GXBitString
 from gurux_dlms.objects import GXDLMSObject
+from gurux_dlms.secure import GXDLMSSecureClient
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from rawlink import crc16_x25
 
@@ -93,6 +131,21 @@ LLC_REQUEST = b"\xe6\xe6\x00"
 LLC_RESPONSE = b"\xe6\xe7\x00"
 
 Released = namedtuple("Released", "rlre reason disc_answer")
+Protected = namedtuple("Protected", "tag sc ic plain")
+
+# glo- tags of the service-specific ciphered APDUs (dlms-notes 5.2): plain tag -> glo tag
+GLO_TAG = {0x01: 0x21, 0x05: 0x25, 0x06: 0x26, 0x08: 0x28, 0x0C: 0x2C, 0x0D: 0x2D,
+           0x0E: 0x2E, 0x16: 0x36, 0x18: 0x38, 0xC0: 0xC8, 0xC1: 0xC9, 0xC2: 0xCA,
+           0xC3: 0xCB, 0xC4: 0xCC, 0xC5: 0xCD, 0xC7: 0xCF}
+PLAIN_TAG = {v: k for k, v in GLO_TAG.items()}
+DED_TAGS = {t + 0x20 if t < 0xC0 else t + 0x08 for t in GLO_TAG.values()}
+
+# the next client invocation counter per (meter, system title, GUEK): the meter keeps its
+# receive counters across associations (maybe one per key), so a new GxMeter continues
+_NEXT_IC = {}
+# server invocation counters seen per (meter, server system title, key): a repeat is GCM nonce
+# reuse
+_SERVER_ICS = {}
 
 
 
@@ -177,7 +230,9 @@ def ber_aare(aare: bytes):
     if not a or a[0] != 0x61:
         raise ProtocolViolation("not an AARE: %s" % a.hex(" "))
     out = {"result": None, "source": None, "diagnostic": None, "conformance": None,
-           "max_pdu": None, "user_information": None}
+           "max_pdu": None, "user_information": None, "context": None,
+           "responding_ap_title": None, "responder_requirements": None, "mechanism": None,
+           "stoc": None}
 
     def length(pos):
         n = a[pos]
@@ -196,7 +251,25 @@ def ber_aare(aare: bytes):
         value = a[body:body + n]
         if body + n > len(a):
             raise ProtocolViolation("AARE element %02X overruns: %s" % (tag, a.hex(" ")))
-        if tag == 0xA2:  # result: 02 01 rr
+        if tag == 0xA1:  # application-context-name: 06 07 60 85 74 05 08 01 0x
+            if value[:2] != b"\x06\x07" or value[2:8] != b"\x60\x85\x74\x05\x08\x01":
+                raise ProtocolViolation("bad AARE context name: %s" % a.hex(" "))
+            out["context"] = value[8]
+        elif tag == 0xA4:  # responding-AP-title: 04 08 + system title
+            if value[:1] != b"\x04" or value[1] != len(value) - 2:
+                raise ProtocolViolation("bad responding-AP-title: %s" % a.hex(" "))
+            out["responding_ap_title"] = value[2:]
+        elif tag == 0x88:  # responder-acse-requirements: 07 80
+            out["responder_requirements"] = value
+        elif tag == 0x89:  # mechanism-name (implicit OID): 60 85 74 05 08 02 0m
+            if len(value) != 7 or value[:6] != b"\x60\x85\x74\x05\x08\x02":
+                raise ProtocolViolation("bad AARE mechanism-name: %s" % a.hex(" "))
+            out["mechanism"] = value[6]
+        elif tag == 0xAA:  # responding-authentication-value: 80 len StoC
+            if value[:1] != b"\x80" or value[1] != len(value) - 2:
+                raise ProtocolViolation("bad responding-authentication-value: %s" % a.hex(" "))
+            out["stoc"] = value[2:]
+        elif tag == 0xA2:  # result: 02 01 rr
             if value[:2] != b"\x02\x01" or len(value) != 3:
                 raise ProtocolViolation("bad AARE result: %s" % a.hex(" "))
             out["result"] = value[2]
@@ -210,19 +283,111 @@ def ber_aare(aare: bytes):
                 raise ProtocolViolation("bad AARE user-information: %s" % a.hex(" "))
             ui = value[2:]
             out["user_information"] = ui
-            if ui[:1] == b"\x08":  # InitiateResponse
-                i = 1
-                if ui[i] == 1:  # negotiated-quality-of-service present
-                    i += 2
-                else:
-                    i += 1
-                i += 1  # dlms version
-                if ui[i:i + 4] != b"\x5f\x1f\x04\x00":
-                    raise ProtocolViolation("bad conformance block: %s" % a.hex(" "))
-                out["conformance"] = ui[i + 4:i + 7]
-                out["max_pdu"] = int.from_bytes(ui[i + 7:i + 9], "big")
+            if ui[:1] == b"\x08":  # InitiateResponse (a glo-initiateResponse 28 is read
+                out.update(parse_initiate_response(ui))  # by GxMeter, which has the keys)
         pos = body + n
     return out
+
+
+def axdr_length(n: int) -> bytes:
+    if n < 0x80:
+        return bytes((n,))
+    if n < 0x100:
+        return bytes((0x81, n))
+    return bytes((0x82,)) + n.to_bytes(2, "big")
+
+
+def _gcm(key: bytes, iv: bytes, aad: bytes, plain: bytes) -> Tuple[bytes, bytes]:
+    enc = Cipher(algorithms.AES(bytes(key)), modes.GCM(iv)).encryptor()
+    enc.authenticate_additional_data(aad)
+    out = enc.update(plain) + enc.finalize()
+    return out, enc.tag[:12]
+
+
+def gcm_protect(tag: int, sc: int, ic: int, title: bytes, ek: bytes, ak: bytes,
+                plain: bytes) -> bytes:
+    """Service-specific ciphering (dlms-notes 5.2/5.4), written with `cryptography` as an
+    oracle independent of gurux: tag | len | SC | IC | payload [| T]."""
+    iv = bytes(title) + ic.to_bytes(4, "big")
+    scb = bytes((sc,))
+    if sc & 0x30 == 0x30:
+        payload, t = _gcm(ek, iv, scb + bytes(ak), plain)
+        body = payload + t
+    elif sc & 0x30 == 0x10:
+        _, t = _gcm(ek, iv, scb + bytes(ak) + plain, b"")
+        body = bytes(plain) + t
+    elif sc & 0x30 == 0x20:
+        body = Cipher(algorithms.AES(bytes(ek)), modes.GCM(iv)).encryptor().update(plain)
+    else:
+        raise ValueError("SC %02x" % sc)
+    content = scb + ic.to_bytes(4, "big") + body
+    return bytes((tag,)) + axdr_length(len(content)) + content
+
+
+def gcm_unprotect(apdu: bytes, title: bytes, ek: bytes, ak: bytes) -> Protected:
+    """Inverse of gcm_protect; raises ProtocolViolation when the tag does not verify."""
+    a = bytes(apdu)
+    n, i = _axdr_length(a, 1)
+    if i + n != len(a) or n < 5:
+        raise ProtocolViolation("ciphered APDU length %d for %d bytes: %s" % (
+            n, len(a) - i, a.hex(" ")))
+    sc = a[i]
+    ic = int.from_bytes(a[i + 1:i + 5], "big")
+    body = a[i + 5:]
+    iv = bytes(title) + a[i + 1:i + 5]
+    scb = bytes((sc,))
+    try:
+        if sc & 0x30 == 0x30:
+            dec = Cipher(algorithms.AES(bytes(ek)),
+                         modes.GCM(iv, body[-12:], min_tag_length=12)).decryptor()
+            dec.authenticate_additional_data(scb + bytes(ak))
+            plain = dec.update(body[:-12]) + dec.finalize()
+        elif sc & 0x30 == 0x10:
+            plain = body[:-12]
+            _, t = _gcm(ek, iv, scb + bytes(ak) + plain, b"")
+            if t != body[-12:]:
+                raise InvalidTag()
+        elif sc & 0x30 == 0x20:
+            # GCM without tag = CTR from counter block 2
+            plain = Cipher(algorithms.AES(bytes(ek)),
+                           modes.CTR(iv + b"\x00\x00\x00\x02")).decryptor().update(body)
+        else:
+            raise ProtocolViolation("SC %02x without protection: %s" % (sc, a.hex(" ")))
+    except InvalidTag:
+        raise ProtocolViolation("GCM tag does not verify (title %s, IC %d): %s" % (
+            bytes(title).hex(), ic, a.hex(" "))) from None
+    return Protected(a[0], sc, ic, plain)
+
+
+def parse_initiate_response(ui: bytes) -> dict:
+    """InitiateResponse (08 ...) -> {"conformance": 3 bytes, "max_pdu": int}."""
+    if ui[:1] != b"\x08":
+        raise ProtocolViolation("not an InitiateResponse: %s" % ui.hex(" "))
+    i = 1
+    i += 2 if ui[i] == 1 else 1  # negotiated-quality-of-service
+    i += 1  # dlms version
+    if ui[i:i + 4] != b"\x5f\x1f\x04\x00":
+        raise ProtocolViolation("bad conformance block: %s" % ui.hex(" "))
+    return {"conformance": ui[i + 4:i + 7], "max_pdu": int.from_bytes(ui[i + 7:i + 9], "big")}
+
+
+def hls6(secret: bytes, title_a: bytes, title_b: bytes, chal_a: bytes, chal_b: bytes) -> bytes:
+    """SHA-256(secret || title_a || title_b || chal_a || chal_b) (dlms-notes 5.7, m = 6):
+    client f(StoC) = hls6(secret, ST_C, ST_S, StoC, CtoS), server f(CtoS) =
+    hls6(secret, ST_S, ST_C, CtoS, StoC)."""
+    return hashlib.sha256(bytes(secret) + bytes(title_a) + bytes(title_b) + bytes(chal_a)
+                          + bytes(chal_b)).digest()
+
+
+class HlsRefused(Exception):
+    """reply_to_HLS_authentication answered with an action-result other than success (or with
+    something that is not an action-response)."""
+
+    def __init__(self, result, response=b""):
+        self.result = result
+        self.response = bytes(response)
+        super().__init__("reply_to_HLS_authentication refused: action-result %r (%s)" % (
+            result, self.response.hex(" ")))
 
 
 class _ValueObject(GXDLMSObject):
@@ -252,22 +417,48 @@ class GxMeter:
                  password: Optional[bytes] = None, max_info: Optional[int] = None,
                  window: Optional[int] = None, max_pdu: Optional[int] = MAX_PDU,
                  server_address_size: int = 0, conformance=None,
-                 timeout: float = IDLE_TIMEOUT):
+                 timeout: float = IDLE_TIMEOUT, *, security: Optional[int] = None,
+                 hls_secret: Optional[bytes] = None, authentication=None,
+                 system_title: Optional[bytes] = None,
+                 block_cipher_key: Optional[bytes] = None,
+                 authentication_key: Optional[bytes] = None,
+                 invocation_counter: Optional[int] = None,
+                 general_protection: bool = False):
+        """Ciphered association (all keyword-only): `security` = SC policy 0x10
+        (authenticated) or 0x30 (authenticated and encrypted), suite 0, context "LN with
+        ciphering"; `hls_secret` selects HLS mechanism 6 (`authentication` overrides the
+        mechanism); `system_title` (8 bytes), `block_cipher_key` (GUEK) and
+        `authentication_key` (GAK) are the client's; `invocation_counter` is the first IC
+        (default: continue after the last one this process used for the same meter, SAP and
+        title, starting at 1). gurux proposes general-protection by default and then switches
+        to general-glo-ciphering (DB) once it is negotiated; with general_protection=False
+        (default) the bit is not proposed, so service-specific glo- APDUs are used."""
         if transport not in ("tcp", "hdlc"):
             raise ValueError(transport)
         self.kind = transport
         self.meter = meter
         self.client_sap = client_sap
         self.timeout = timeout
-        auth = Authentication.LOW if password is not None else Authentication.NONE
+        self.security = None if security is None else int(security)
+        self.ciphered = self.security is not None
+        if authentication is not None:
+            auth = Authentication(int(authentication))
+        elif hls_secret is not None:
+            auth = Authentication.HIGH_SHA256
+        else:
+            auth = Authentication.LOW if password is not None else Authentication.NONE
+        self.hls_secret = None if hls_secret is None else bytes(hls_secret)
+        if hls_secret is not None:
+            password = hls_secret
+        cls = GXDLMSSecureClient if self.ciphered or self.hls_secret is not None else \
+            GXDLMSClient
         if transport == "tcp":
-            self.client = GXDLMSClient(True, client_sap, meter.server_logical, auth, password,
-                                       InterfaceType.WRAPPER)
+            self.client = cls(True, client_sap, meter.server_logical, auth, password,
+                              InterfaceType.WRAPPER)
         else:
             address = GXDLMSClient.getServerAddress(meter.server_logical, meter.server_physical,
                                                     server_address_size)
-            self.client = GXDLMSClient(True, client_sap, address, auth, password,
-                                       InterfaceType.HDLC)
+            self.client = cls(True, client_sap, address, auth, password, InterfaceType.HDLC)
             self.client.serverAddressSize = server_address_size
             hdlc = self.client.hdlcSettings
             if max_info is not None:
@@ -278,6 +469,37 @@ class GxMeter:
             self.client.maxReceivePDUSize = max_pdu
         if conformance is not None:
             self.client.proposedConformance = conformance
+        self.system_title = self.ek = self.ak = None
+        self._ic_key = None
+        if isinstance(self.client, GXDLMSSecureClient):
+            ciph = self.client.ciphering
+            if system_title is not None:
+                if len(system_title) != 8:
+                    raise ValueError("system title must be 8 bytes")
+                ciph.systemTitle = bytearray(system_title)
+            if block_cipher_key is not None:
+                ciph.blockCipherKey = bytearray(block_cipher_key)
+            if authentication_key is not None:
+                ciph.authenticationKey = bytearray(authentication_key)
+            ciph.security = Security(self.security or 0)
+            ciph.securitySuite = 0
+            self.system_title = bytes(ciph.systemTitle)
+            self.ek = bytes(ciph.blockCipherKey)
+            self.ak = bytes(ciph.authenticationKey)
+            self._ic_key = (id(meter), self.system_title, self.ek)
+            if invocation_counter is None:
+                invocation_counter = _NEXT_IC.get(self._ic_key, 1)
+            ciph.invocationCounter = invocation_counter
+            if not general_protection:
+                self.client.proposedConformance = Conformance(
+                    int(self.client.proposedConformance) & ~int(Conformance.GENERAL_PROTECTION))
+        self.server_system_title = None  # responding-AP-title of the AARE
+        self.server_ics: List[int] = []  # ICs of the protected APDUs received, in order
+        # (IC, APDU) of server APDUs whose IV (server title || IC) this meter already used
+        # under the same key in this process: GCM nonce reuse
+        self.iv_reuse: List[Tuple[int, bytes]] = []
+        self.hls_pending = False  # AARE accepted with diagnostic 14, pass 3/4 not done
+        self.aarq = None  # raw AARQ as sent
         self.sock = None
         self.port = None
         self._rx = bytearray()
@@ -415,6 +637,8 @@ class GxMeter:
         """Reassemble the APDU carried by a frame (either direction) into `trace`."""
         if self.kind == "tcp":
             self.trace.append((direction, frame[8:]))
+            if direction == "<<":
+                self._check_protection(frame[8:])
             return
         control, info, seg = parse_hdlc(frame)
         if control & 1:  # S- and U-frames carry no APDU (UI frames are not used here)
@@ -430,6 +654,30 @@ class GxMeter:
         if not seg:
             self.trace.append((direction, bytes(acc)))
             acc.clear()
+            if direction == "<<":
+                self._check_protection(self.trace[-1][1])
+
+    def _check_protection(self, apdu: bytes):
+        """A protected APDU from the server: the IC is above every one seen in this
+        connection (raises otherwise); an IV already used by this meter under the same key in
+        this process (GCM nonce reuse) is recorded in `iv_reuse`."""
+        if not self.ciphered or not apdu or (apdu[0] not in PLAIN_TAG and
+                                             apdu[0] not in DED_TAGS):
+            return
+        n, i = _axdr_length(apdu, 1)
+        if len(apdu) < i + 5:
+            raise ProtocolViolation("short ciphered APDU: %s" % apdu.hex(" "))
+        ic = int.from_bytes(apdu[i + 1:i + 5], "big")
+        if ic == 0 or (self.server_ics and ic <= self.server_ics[-1]):
+            raise ProtocolViolation("server IC %d after %r: %s" % (ic, self.server_ics[-3:],
+                                                                  apdu.hex(" ")))
+        self.server_ics.append(ic)
+        title = self.server_system_title
+        if title is not None:
+            seen = _SERVER_ICS.setdefault((id(self.meter), title, self.ek), set())
+            if ic in seen:  # recorded, not raised: test_security_gurux asserts on it
+                self.iv_reuse.append((ic, apdu))
+            seen.add(ic)
 
     # ------------------------------------------------------------------ gurux read loop
     def _exchange(self, frames, reply: Optional[GXReplyData] = None) -> GXReplyData:
@@ -494,14 +742,19 @@ class GxMeter:
             self.link_up = True
         return self
 
-    def associate(self):
+    def associate(self, authenticate: bool = True):
         """(SNRM/UA on HDLC, then) AARQ -> AARE. Returns the parsed AARE (dict); raises
-        AssociationRejected(result, diagnostic) when the AARE rejects."""
+        AssociationRejected(result, diagnostic) when the AARE rejects. Ciphered context: the
+        glo-initiateResponse is deciphered here (independently of gurux) into
+        aare["conformance"]/["max_pdu"]/["initiate_response"]. HLS: with `authenticate`
+        the reply_to_HLS_authentication pass follows (hls_authenticate(), HlsRefused)."""
         if not self.link_up:
             self.connect()
         mark = len(self.trace)
         reply = GXReplyData()
         self._exchange(self.client.aarqRequest(), reply)
+        sent = self._apdus_since(mark, ">>")
+        self.aarq = sent[0] if sent else None
         responses = self._apdus_since(mark, "<<")
         if not responses:
             raise ProtocolViolation("no APDU answered the AARQ")
@@ -510,6 +763,23 @@ class GxMeter:
             raise ProtocolViolation("AARQ answered with %s" % raw.hex(" "))
         mine = ber_aare(raw)
         self.aare = mine
+        if mine["responding_ap_title"] is not None:
+            self.server_system_title = bytes(mine["responding_ap_title"])
+        ui = mine["user_information"]
+        if self.ciphered and mine["result"] == 0:
+            if ui is None or ui[:1] != b"\x28":
+                raise ProtocolViolation("ciphered AARQ accepted without glo-initiateResponse: "
+                                        "%s" % raw.hex(" "))
+            if self.server_system_title is None:
+                raise ProtocolViolation("ciphered AARE without responding-AP-title: %s"
+                                        % raw.hex(" "))
+            prot = gcm_unprotect(ui, self.server_system_title, self.ek, self.ak)
+            if prot.sc != self.security:
+                raise ProtocolViolation("glo-initiateResponse with SC %02x, policy %02x: %s" % (
+                    prot.sc, self.security, raw.hex(" ")))
+            self._check_protection(ui)
+            mine["initiate_response"] = prot.plain
+            mine.update(parse_initiate_response(prot.plain))
         try:
             self.client.parseAareResponse(reply.data)
         except GXDLMSException as e:
@@ -521,10 +791,57 @@ class GxMeter:
                     int(e.result), int(e.diagnostic), mine["result"], mine["diagnostic"],
                     raw.hex(" ")))
             raise AssociationRejected(mine["result"], mine["diagnostic"], mine["source"], raw)
+        except Exception as e:  # e.g. gurux failing on an AARE without user-information
+            if mine["result"] in (None, 0):
+                raise
+            raise AssociationRejected(mine["result"], mine["diagnostic"], mine["source"],
+                                      raw) from e
         if mine["result"] != 0:  # gurux lets a reject with diagnostic null pass
             raise AssociationRejected(mine["result"], mine["diagnostic"], mine["source"], raw)
         self.associated = True
+        self.hls_pending = mine["diagnostic"] == 14
+        if self.hls_pending and authenticate:
+            self.hls_authenticate()
         return mine
+
+    def hls_authenticate(self) -> bytes:
+        """HLS pass 3/4: gurux's getApplicationAssociationRequest (ACTION 0-0:40.0.0.255
+        method 1, f(StoC)) -> the server's f(CtoS), checked here with our own hash for HLS-6
+        and by gurux. Raises HlsRefused(action-result) when the server refuses."""
+        mark = len(self.trace)
+        reply = GXReplyData()
+        error = None
+        try:
+            self._exchange(self.client.getApplicationAssociationRequest(), reply)
+        except Exception as e:  # noqa: BLE001 - judged from the raw answer below
+            error = e
+        requests = self._apdus_since(mark, ">>")
+        responses = self._apdus_since(mark, "<<")
+        if not responses:
+            raise ProtocolViolation("no answer to reply_to_HLS_authentication") from error
+        request, response = self.plain(requests[0], True), self.plain(responses[-1])
+        self.hls_request, self.hls_response = request, response
+        if response[:2] != b"\xc7\x01":
+            raise HlsRefused(None, response)
+        if response[3] != 0:
+            raise HlsRefused(response[3], response)
+        if error is not None:
+            raise error
+        stoc, ctos = self.aare["stoc"], bytes(self.client.settings.ctoSChallenge)
+        if int(self.client.settings.authentication) == int(Authentication.HIGH_SHA256):
+            st_c, st_s = self.system_title, self.server_system_title
+            # C3 01 id 000F 0000280000FF 01 01 09 20 <f(StoC)>
+            want = hls6(self.hls_secret, st_c, st_s, stoc, ctos)
+            if request[-34:] != b"\x09\x20" + want:
+                raise ProtocolViolation("gurux sent f(StoC) %s, expected %s" % (
+                    request.hex(" "), want.hex()))
+            back = hls6(self.hls_secret, st_s, st_c, ctos, stoc)
+            if response[4:] != b"\x01\x00\x09\x20" + back:
+                raise ProtocolViolation("server f(CtoS) %s, expected %s" % (
+                    response.hex(" "), back.hex()))
+        self.client.parseApplicationAssociationResponse(reply.data)
+        self.hls_pending = False
+        return bytes(response[8:])
 
     @property
     def negotiated_conformance(self) -> int:
@@ -575,6 +892,9 @@ class GxMeter:
         return control
 
     def close(self):
+        if self._ic_key is not None:
+            _NEXT_IC[self._ic_key] = max(_NEXT_IC.get(self._ic_key, 1),
+                                         self.client.ciphering.invocationCounter)
         try:
             if self.kind == "hdlc" and self.link_up and self.port is not None:
                 self.disconnect()
@@ -590,10 +910,12 @@ class GxMeter:
 
     # ------------------------------------------------------------------ services
     def _get_reply(self, frames) -> Tuple[GXReplyData, List[bytes], bytes]:
+        """Exchange -> (gurux reply, response APDUs, first request APDU), ciphered APDUs
+        deciphered by our own code (the raw ones stay in `trace`)."""
         mark = len(self.trace)
         reply = self._exchange(frames)
-        requests = self._apdus_since(mark, ">>")
-        responses = self._apdus_since(mark, "<<")
+        requests = [self.plain(a, True) for a in self._apdus_since(mark, ">>")]
+        responses = [self.plain(a) for a in self._apdus_since(mark, "<<")]
         if not responses:
             raise ProtocolViolation("no response APDU")
         self._check_invoke_id(requests[0], responses[-1])
@@ -750,6 +1072,50 @@ class GxMeter:
         if not got:
             raise ProtocolViolation("no APDU answered %s" % apdu.hex(" "))
         return got[-1]
+
+    # ------------------------------------------------------------------ ciphering (ours)
+    def unprotect(self, apdu: bytes, from_client: bool = False) -> Protected:
+        """Decipher a glo- APDU of the server (or, from_client, one of ours)."""
+        title = self.system_title if from_client else self.server_system_title
+        if title is None:
+            raise ProtocolViolation("no system title to decipher %s" % bytes(apdu).hex(" "))
+        return gcm_unprotect(apdu, title, self.ek, self.ak)
+
+    def plain(self, apdu: bytes, from_client: bool = False) -> bytes:
+        """The APDU itself, or its plaintext when it is a glo- APDU; the SC of every
+        protected APDU must be the policy's."""
+        apdu = bytes(apdu)
+        if not self.ciphered or not apdu or apdu[0] not in PLAIN_TAG:
+            return apdu
+        prot = self.unprotect(apdu, from_client)
+        if prot.sc != self.security:
+            raise ProtocolViolation("SC %02x under policy %02x: %s" % (
+                prot.sc, self.security, apdu.hex(" ")))
+        if prot.plain[:1] != bytes((PLAIN_TAG[apdu[0]],)):
+            raise ProtocolViolation("glo tag %02x carries %s" % (apdu[0], prot.plain.hex(" ")))
+        return prot.plain
+
+    def protect(self, plain_apdu: bytes, ic: Optional[int] = None,
+                sc: Optional[int] = None) -> bytes:
+        """glo- APDU from a plain one with our own code; takes the next client IC (gurux's
+        counter moves on) unless `ic` is given."""
+        ciph = self.client.ciphering
+        if ic is None:
+            ic = ciph.invocationCounter
+            ciph.invocationCounter = ic + 1
+        plain_apdu = bytes(plain_apdu)
+        return gcm_protect(GLO_TAG[plain_apdu[0]], self.security if sc is None else sc, ic,
+                           self.system_title, self.ek, self.ak, plain_apdu)
+
+    def raw_plain(self, apdu: bytes) -> bytes:
+        """raw() -> the response APDU, deciphered when protected."""
+        return self.plain(self.raw(apdu))
+
+    def requests_sent(self) -> List[bytes]:
+        return [a for d, a in self.trace if d == ">>"]
+
+    def responses_received(self) -> List[bytes]:
+        return [a for d, a in self.trace if d == "<<"]
 
     def _raw_hdlc_reply(self):
         """Read one frame and let gurux's link layer see it (keeps N(S)/N(R) in step)."""

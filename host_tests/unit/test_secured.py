@@ -8,12 +8,13 @@ from dlms.apdu.axdr import Writer
 from dlms.security import cipher
 from dlms.server.association import Association
 from meterapp.app import build
-from meterapp.objects import TEST_GAK, TEST_GUEK, TEST_HLS6
+from meterapp.objects import TEST_HLS6, provisioned_keys
 
 CT = b"TESTCLNT"
 ST = h("4B464D0005F5E101")
 CTOS = b"0123456789abcdef"
 SECRET = TEST_HLS6[6][0]
+TEST_GUEK, TEST_GAK = provisioned_keys(6)
 
 
 def tlv(tag, body):
