@@ -2,12 +2,10 @@
 """Ciphered association with HLS-6 (KSMW 3.6.7 maintenance client) at the APDU level."""
 import hashlib
 
-from unitlib import FakeBoard, h
+from unitlib import Session, h
 
-from dlms.apdu.axdr import Writer
 from dlms.security import cipher
 from dlms.server.association import Association
-from meterapp.app import build
 from meterapp.objects import TEST_HLS6, provisioned_keys
 
 CT = b"TESTCLNT"
@@ -45,17 +43,8 @@ def aarq(ic=1, mech=6, ctos=CTOS, key=TEST_GUEK):
     return tlv(0x60, body)
 
 
-class Session:
-    def __init__(self, sap=6):
-        self.meter, self.server, _ = build(FakeBoard())
-        self.a = Association(self.server, "hdlc")
-        self.a.client_sap = sap
-        self.w = Writer(2048)
-
-    def req(self, apdu):
-        self.w.pos = 0
-        self.server.handle(self.a, memoryview(apdu), self.w)
-        return bytes(self.w.mv[: self.w.pos])
+def session(sap=6):
+    return Session(sap, port="hdlc")
 
 
 def _field(aare, tag):
@@ -80,7 +69,7 @@ def associate(s):
 
 
 def test_hls6_ciphered_session():
-    s = Session()
+    s = session()
     stoc = associate(s)
     assert s.req(h("C001C1000100002A0000FF0200")) == h("D80102")  # plain: refused
     f = hashlib.sha256(SECRET + CT + ST + stoc + CTOS).digest()
@@ -103,7 +92,7 @@ def test_hls6_ciphered_session():
 
 
 def test_hls6_wrong_secret_and_pending_rules():
-    s = Session()
+    s = session()
     stoc = associate(s)
     assert s.req(protected(0xC8, 0x30, 2, h("C001C1000100002A0000FF0200"))) == h("D80102")
     f = hashlib.sha256(b"wrong" + CT + ST + stoc + CTOS).digest()
@@ -113,17 +102,17 @@ def test_hls6_wrong_secret_and_pending_rules():
 
 
 def test_ciphered_aarq_refusals():
-    s = Session()
+    s = session()
     r = s.req(aarq(key=bytes(16)))  # wrong global key: glo-initiateRequest undecipherable
     assert _field(r, 0xA2) == h("020101") and _field(r, 0xBE) is None
-    s = Session(sap=16)
+    s = session(sap=16)
     assert _field(s.req(aarq()), 0xA3) == h("A103020102")  # public: no ciphered context
-    s = Session()
+    s = session()
     s.a.port = "tcp"  # optical-port client on the TCP wrapper (KSMW 3.6)
     assert _field(s.req(aarq()), 0xA2) == h("020101")
-    s = Session()
+    s = session()
     associate(s)
-    s2 = Session()
+    s2 = session()
     s2.server = s.server
     s2.a = Association(s.server, "hdlc")
     s2.a.client_sap = 6
@@ -132,7 +121,7 @@ def test_ciphered_aarq_refusals():
 
 
 def test_ciphered_release():
-    s = Session()
+    s = session()
     associate(s)
     init = h("01000000065F1F0400007E1F04B0")
     out = bytearray(64)

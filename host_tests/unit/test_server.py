@@ -2,12 +2,10 @@
 """xDLMS server dispatch on the simulated meter's objects, APDU in, APDU out."""
 from struct import unpack_from
 
-from unitlib import FakeBoard, h
+from unitlib import FakeBoard, Session, h
 
 from dlms.apdu import axdr
-from dlms.apdu.axdr import Writer, decode
-from dlms.server.association import Association
-from meterapp.app import build
+from dlms.apdu.axdr import decode
 
 AARQ_PUBLIC = h("601DA109060760857405080101BE10040E01000000065F1F0400007E1F04B0")
 
@@ -17,20 +15,6 @@ def aarq_lls(pw=b"12345678", conformance="007E1F", max_pdu="04B0"):
     body = (h("A109060760857405080101 8A0207808B0760857405080201") + bytes(
         (0xAC, len(pw) + 2, 0x80, len(pw))) + pw + bytes((0xBE, len(ui) + 2, 0x04, len(ui))) + ui)
     return bytes((0x60, len(body))) + body
-
-
-class Session:
-    def __init__(self, sap=16, board=None):
-        self.board = board or FakeBoard()
-        self.meter, self.server, _ = build(self.board)
-        self.a = Association(self.server)
-        self.a.client_sap = sap
-        self.w = Writer(2048)
-
-    def req(self, apdu):
-        self.w.pos = 0
-        self.server.handle(self.a, memoryview(apdu), self.w)
-        return bytes(self.w.mv[: self.w.pos])
 
 
 def public():

@@ -32,3 +32,23 @@ class FakeBoard:
 
     def store(self):
         return None
+
+
+class Session:
+    """One association of the simulated meter's server, APDU in, APDU out."""
+
+    def __init__(self, sap=16, board=None, port="tcp"):
+        from dlms.apdu.axdr import Writer
+        from dlms.server.association import Association
+        from meterapp.app import build
+
+        self.board = board or FakeBoard()
+        self.meter, self.server, _ = build(self.board)
+        self.a = Association(self.server, port)
+        self.a.client_sap = sap
+        self.w = Writer(2048)
+
+    def req(self, apdu):
+        self.w.pos = 0
+        self.server.handle(self.a, memoryview(apdu), self.w)
+        return bytes(self.w.mv[: self.w.pos])
