@@ -148,8 +148,8 @@ int dlms_ecc_verify(const uint8_t *pub64, const uint8_t *digest32, const uint8_t
     }
     dlms_ecc_fe_from_bytes(e, digest32);
     dlms_ecc_mod_reduce_once(e, e, NMOD);
-    dlms_ecc_mod_to_mont(w, s, NMOD);
-    dlms_ecc_mod_inv(w, w, NMOD); // s^-1 R
+    dlms_ecc_mod_inv_vartime(w, s, NMOD); // s is public here
+    dlms_ecc_mod_to_mont(w, w, NMOD);     // s^-1 R
     dlms_ecc_mod_mul(t, e, w, NMOD);
     dlms_ecc_fe_to_bytes(u1, t); // step 4: u1 = e s^-1
     dlms_ecc_mod_mul(t, r, w, NMOD);
@@ -158,9 +158,7 @@ int dlms_ecc_verify(const uint8_t *pub64, const uint8_t *digest32, const uint8_t
     if (dlms_ecc_fe_is_zero(rp.z)) {
         return 0;
     }
-    dlms_ecc_point_affine(t, w, &rp);
-    dlms_ecc_mod_reduce_once(t, t, NMOD); // steps 6..8: v = x mod n == r
-    return (int)dlms_ecc_fe_eq(t, r);
+    return dlms_ecc_point_x_eq_mod_n(&rp, r); // steps 6..8: v = x mod n == r
 }
 
 // SEC 1 3.3.1: z = x-coordinate of d * Q (cofactor 1, so no cofactor multiplication).

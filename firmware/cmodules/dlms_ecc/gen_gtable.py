@@ -4,6 +4,9 @@
 Entry i-1 (i = 1..15) is the affine point sum(2^(64*j) * G for each bit j set in i), with both
 coordinates in Montgomery form (x * 2^256 mod p), as W(hi32, lo32) 64-bit words, least
 significant first. Run: python3 gen_gtable.py > p256_gtable.h
+
+The second table, dlms_ecc_gwnaf[16], holds the odd multiples (2i+1) G, i = 0..15, in the
+same form, for the width-6 wNAF of verification (u1 G + u2 Q with shared doublings).
 """
 
 P = 2**256 - 2**224 + 2**192 + 2**96 - 1
@@ -50,6 +53,11 @@ def main():
         for j in range(4):
             if i >> j & 1:
                 pt = add(pt, mul(1 << (64 * j), (GX, GY)))
+        print("    {{%s},\n     {%s}}," % (words(pt[0]), words(pt[1])))
+    print("};")
+    print("static const dlms_ecc_limb_t dlms_ecc_gwnaf[16][2][DLMS_ECC_NLIMBS] = {")
+    for i in range(16):
+        pt = mul(2 * i + 1, (GX, GY))
         print("    {{%s},\n     {%s}}," % (words(pt[0]), words(pt[1])))
     print("};")
 

@@ -313,6 +313,75 @@ void dlms_ecc_mod_inv(LIMB *r, const LIMB *a, const dlms_ecc_mod_t *m) {
     dlms_ecc_fe_copy(r, acc);
 }
 
+// r = a^-1 mod m (plain form, 0 < a < m, m odd), binary extended Euclid. Variable time:
+// public inputs only (ECDSA verification).
+static LIMB dlms_ecc_vt_sub(LIMB *r, const LIMB *a, const LIMB *b) { // r = a - b, borrow
+    LIMB bw = 0;
+    for (int i = 0; i < NL; i++) {
+        LIMB d = a[i] - b[i];
+        LIMB b1 = a[i] < b[i];
+        r[i] = d - bw;
+        bw = b1 | (d < bw);
+    }
+    return bw;
+}
+
+static void dlms_ecc_vt_half(LIMB *x, const dlms_ecc_mod_t *m) { // x = x / 2 mod m
+    LIMB c = 0;
+    if (x[0] & 1) {
+        for (int i = 0; i < NL; i++) {
+            LIMB s = x[i] + c;
+            LIMB c1 = s < c;
+            x[i] = s + m->m[i];
+            c = c1 | (x[i] < s);
+        }
+    }
+    for (int i = 0; i < NL - 1; i++) {
+        x[i] = (x[i] >> 1) | (x[i + 1] << (LB - 1));
+    }
+    x[NL - 1] = (x[NL - 1] >> 1) | (c << (LB - 1));
+}
+
+static int dlms_ecc_vt_is_one(const LIMB *a) {
+    LIMB t = a[0] ^ 1;
+    for (int i = 1; i < NL; i++) {
+        t |= a[i];
+    }
+    return t == 0;
+}
+
+void dlms_ecc_mod_inv_vartime(LIMB *r, const LIMB *a, const dlms_ecc_mod_t *m) {
+    LIMB u[NL], v[NL], x1[NL], x2[NL];
+    dlms_ecc_fe_copy(u, a);
+    dlms_ecc_fe_copy(v, m->m);
+    dlms_ecc_fe_set_small(x1, 1);
+    dlms_ecc_fe_set_small(x2, 0);
+    while (!dlms_ecc_vt_is_one(u) && !dlms_ecc_vt_is_one(v)) {
+        while (!(u[0] & 1)) {
+            for (int i = 0; i < NL - 1; i++) {
+                u[i] = (u[i] >> 1) | (u[i + 1] << (LB - 1));
+            }
+            u[NL - 1] >>= 1;
+            dlms_ecc_vt_half(x1, m);
+        }
+        while (!(v[0] & 1)) {
+            for (int i = 0; i < NL - 1; i++) {
+                v[i] = (v[i] >> 1) | (v[i + 1] << (LB - 1));
+            }
+            v[NL - 1] >>= 1;
+            dlms_ecc_vt_half(x2, m);
+        }
+        if (!dlms_ecc_fe_lt(u, v)) {
+            dlms_ecc_vt_sub(u, u, v);
+            dlms_ecc_mod_sub(x1, x1, x2, m);
+        } else {
+            dlms_ecc_vt_sub(v, v, u);
+            dlms_ecc_mod_sub(x2, x2, x1, m);
+        }
+    }
+    dlms_ecc_fe_copy(r, dlms_ecc_vt_is_one(u) ? x1 : x2);
+}
+
 #undef FP
 #undef W
 #undef NL

@@ -47,6 +47,9 @@ void dlms_ecc_mod_mul(dlms_ecc_limb_t *r, const dlms_ecc_limb_t *a, const dlms_e
 void dlms_ecc_mod_to_mont(dlms_ecc_limb_t *r, const dlms_ecc_limb_t *a, const dlms_ecc_mod_t *m);
 void dlms_ecc_mod_from_mont(dlms_ecc_limb_t *r, const dlms_ecc_limb_t *a, const dlms_ecc_mod_t *m);
 void dlms_ecc_mod_inv(dlms_ecc_limb_t *r, const dlms_ecc_limb_t *a, const dlms_ecc_mod_t *m);
+// Plain form a^-1 mod m (0 < a < m), variable time: public a only.
+void dlms_ecc_mod_inv_vartime(dlms_ecc_limb_t *r, const dlms_ecc_limb_t *a,
+    const dlms_ecc_mod_t *m);
 // GF(p) in Montgomery form: static inline and unrolled for 64-bit limbs (p256_fp64.h).
 #if DLMS_ECC_LIMB_BITS == 64
 #include "p256_fp64.h"
@@ -76,5 +79,7 @@ void dlms_ecc_mul_base_ct(dlms_ecc_jac_t *r, const uint8_t *k32);
 // r = u1*G + u2*Q, variable time (public scalars; ECDSA verification).
 void dlms_ecc_mul2_vartime(dlms_ecc_jac_t *r, const uint8_t *u1, const uint8_t *u2,
     const dlms_ecc_jac_t *q);
+// 1 if (affine x of a) mod n == r (plain limbs, 0 < r < n); a finite. Variable time.
+int dlms_ecc_point_x_eq_mod_n(const dlms_ecc_jac_t *a, const dlms_ecc_limb_t *r);
 
 #endif // DLMS_ECC_P256_H

@@ -290,14 +290,157 @@ void dlms_ecc_mul_base_ct(dlms_ecc_jac_t *r, const uint8_t *k) {
     dlms_ecc_mul_base(r, k, 1);
 }
 
-// u1 G + u2 Q for verification (public inputs): fixed-base comb plus window, then one
-// general addition that handles every special case.
+#if DLMS_ECC_HAS_GTABLE
+// Width-w NAF of a public 256-bit big-endian scalar (variable time): naf[i] is 0 or odd
+// with |naf[i]| < 2^(w-1), k = sum naf[i] 2^i. Returns the length (at most 257).
+static int dlms_ecc_wnaf(int8_t *naf, const uint8_t *k, int w) {
+    uint32_t d[9];
+    int len = 0;
+    for (int i = 0; i < 8; i++) {
+        d[i] = ((uint32_t)k[31 - 4 * i]) | ((uint32_t)k[30 - 4 * i] << 8) |
+            ((uint32_t)k[29 - 4 * i] << 16) | ((uint32_t)k[28 - 4 * i] << 24);
+    }
+    d[8] = 0;
+    for (int i = 0; i < 257; i++) {
+        naf[i] = 0;
+    }
+    for (int i = 0; i < 257; i++) {
+        uint32_t nz = 0;
+        for (int j = 0; j < 9; j++) {
+            nz |= d[j];
+        }
+        if (!nz) {
+            break;
+        }
+        if (d[0] & 1) {
+            int v = (int)(d[0] & ((1u << w) - 1));
+            if (v >= (1 << (w - 1))) {
+                v -= 1 << w;
+            }
+            naf[i] = (int8_t)v;
+            if (v > 0) { // d -= v (d >= v, low bits)
+                d[0] -= (uint32_t)v;
+            } else { // d += -v
+                uint32_t c = (uint32_t)(-v);
+                for (int j = 0; j < 9 && c; j++) {
+                    d[j] += c;
+                    c = d[j] < c;
+                }
+            }
+        }
+        for (int j = 0; j < 8; j++) {
+            d[j] = (d[j] >> 1) | (d[j + 1] << 31);
+        }
+        d[8] >>= 1;
+        len = i + 1;
+    }
+    return len;
+}
+
+// acc += (bx, +-by, bz) (bz NULL: affine), variable time, every special case handled.
+static void dlms_ecc_add_signed_vartime(dlms_ecc_jac_t *acc, const LIMB *bx, const LIMB *by,
+    const LIMB *bz, int neg) {
+    LIMB ny[NL], zero[NL];
+    dlms_ecc_jac_t b;
+    if (neg) {
+        dlms_ecc_fe_set_small(zero, 0);
+        FSUB(ny, zero, by);
+        by = ny;
+    }
+    int inf = (int)dlms_ecc_fe_is_zero(acc->z);
+    int dbl = 0;
+    if (!inf) {
+        dbl = (int)dlms_ecc_jac_add_core(acc, acc, bx, by, bz); // acc == b: acc is garbage
+    }
+    if (inf || dbl) { // rebuild b, then double it when acc was equal to it
+        dlms_ecc_fe_copy(b.x, bx);
+        dlms_ecc_fe_copy(b.y, by);
+        if (bz) {
+            dlms_ecc_fe_copy(b.z, bz);
+        } else {
+            dlms_ecc_fe_one_mont(b.z);
+        }
+        if (dbl) {
+            dlms_ecc_point_dbl(acc, &b);
+        } else {
+            dlms_ecc_jac_copy(acc, &b);
+        }
+    }
+}
+
+// u1 G + u2 Q for verification (public inputs), Straus/Shamir: width-6 wNAF of u1 over the
+// rodata odd multiples of G (mixed additions), width-5 wNAF of u2 over odd multiples of Q
+// computed here, one shared chain of doublings.
+void dlms_ecc_mul2_vartime(dlms_ecc_jac_t *r, const uint8_t *u1, const uint8_t *u2,
+    const dlms_ecc_jac_t *q) {
+    int8_t n1[257], n2[257];
+    dlms_ecc_jac_t qt[8], q2, acc;
+    int l1 = dlms_ecc_wnaf(n1, u1, 6);
+    int l2 = dlms_ecc_wnaf(n2, u2, 5);
+    dlms_ecc_jac_copy(&qt[0], q);
+    dlms_ecc_point_dbl(&q2, q);
+    for (int i = 1; i < 8; i++) {
+        dlms_ecc_point_add_vartime(&qt[i], &qt[i - 1], &q2);
+    }
+    dlms_ecc_jac_set_inf(&acc);
+    for (int i = (l1 > l2 ? l1 : l2) - 1; i >= 0; i--) {
+        if (!dlms_ecc_fe_is_zero(acc.z)) {
+            dlms_ecc_point_dbl(&acc, &acc);
+        }
+        int d = n1[i];
+        if (d) {
+            int a = d < 0 ? -d : d;
+            dlms_ecc_add_signed_vartime(&acc, dlms_ecc_gwnaf[a >> 1][0],
+                dlms_ecc_gwnaf[a >> 1][1], NULL, d < 0);
+        }
+        d = n2[i];
+        if (d) {
+            int a = d < 0 ? -d : d;
+            const dlms_ecc_jac_t *p = &qt[a >> 1];
+            if (dlms_ecc_fe_is_zero(p->z)) {
+                continue; // Q of small order cannot occur (decoded points have order n)
+            }
+            dlms_ecc_add_signed_vartime(&acc, p->x, p->y, p->z, d < 0);
+        }
+    }
+    dlms_ecc_jac_copy(r, &acc);
+}
+#else
+// u1 G + u2 Q for verification (public inputs): window for both, then one general
+// addition that handles every special case.
 void dlms_ecc_mul2_vartime(dlms_ecc_jac_t *r, const uint8_t *u1, const uint8_t *u2,
     const dlms_ecc_jac_t *q) {
     dlms_ecc_jac_t a;
     dlms_ecc_mul_base(&a, u1, 0);
     dlms_ecc_mul_window(r, u2, q, 0);
     dlms_ecc_point_add_vartime(r, r, &a);
+}
+#endif
+
+// 1 if the affine x of finite a, reduced mod n, equals r (plain, 0 < r < n), variable
+// time and without an inversion: X == r' Z^2 for r' = r or r + n (when r + n < p).
+int dlms_ecc_point_x_eq_mod_n(const dlms_ecc_jac_t *a, const LIMB *r) {
+    LIMB z2[NL], t[NL], rn[NL];
+    FSQR(z2, a->z);
+    dlms_ecc_mod_to_mont(t, r, FP);
+    FMUL(t, t, z2);
+    if (dlms_ecc_fe_eq(t, a->x)) {
+        return 1;
+    }
+    // rn = r + n, when it does not overflow and stays below p
+    LIMB c = 0;
+    for (int i = 0; i < NL; i++) {
+        LIMB s = r[i] + c;
+        LIMB c1 = s < c;
+        rn[i] = s + dlms_ecc_n.m[i];
+        c = c1 | (rn[i] < s);
+    }
+    if (c || !dlms_ecc_fe_lt(rn, FP->m)) {
+        return 0;
+    }
+    dlms_ecc_mod_to_mont(t, rn, FP);
+    FMUL(t, t, z2);
+    return (int)dlms_ecc_fe_eq(t, a->x);
 }
 
 #undef FP
