@@ -10,8 +10,6 @@ An object answers:
 """
 from micropython import const
 
-from dlms.apdu import axdr
-
 # Data-Access-Result / Action-Result (Green Book 9.3; dlms-notes 4.5)
 SUCCESS = const(0)
 HARDWARE_FAULT = const(1)
@@ -85,13 +83,6 @@ def get_all(obj, w, ctx):
         yield
 
 
-def write_datetime(w, buf12):
-    w.octets(buf12)
-
-
-DT_UNSPECIFIED = b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\x80\x00\xff"
-
-
 def obis(s):
     """'1-0:1.8.0.255' -> 6 bytes (also accepts 'A.B.C.D.E.F')."""
     parts = s.replace("-", ".").replace(":", ".").split(".")
@@ -103,5 +94,3 @@ def obis(s):
 def obis_str(b):
     return "%d-%d:%d.%d.%d.%d" % tuple(b)
 
-
-_ = axdr  # re-exported for class modules

@@ -123,17 +123,16 @@ def unprotect(ek, ak, title, content, out):
         aad = _prepare(sc, ak, title, ic, body)
         calc = bytearray(TAG_LEN)
         gcm.gmac(ek, _iv, aad, calc)
-        if not _equal(calc, tag):
+        if not equal(calc, tag):
             raise SecurityError("tag")
         mv[:n] = body
     return sc, ic, n
 
 
-def _equal(a, b):
-    if len(a) != len(b):
-        return False
-    d = 0
-    for i in range(len(a)):
+def equal(a, b):
+    """Constant-time comparison of MACs, hashes and HLS responses."""
+    d = len(a) ^ len(b)
+    for i in range(min(len(a), len(b))):
         d |= a[i] ^ b[i]
     return d == 0
 

@@ -86,22 +86,11 @@ class ReplayError(SecurityError):
 
 def write_protected(w, keys, server_title, tag, plain, ek=None):
     """tag | length | SC IC payload T, protected with the policy's SC and the next counter."""
-    start = w.pos
+    sc = keys.policy_sc
     w.u8(tag)
-    w.u8(0)  # length placeholder, fixed below
-    body = w.pos
-    end = cipher.protect(keys.policy_sc, ek or keys.ek, keys.ak, server_title, keys.next_tx(),
-                         plain, w.buf, body)
-    n = end - body
-    if n < 0x80:
-        w.buf[start + 1] = n
-        w.pos = end
-    else:  # long form: shift the content right
-        k = 2 if n < 0x100 else 3
-        w.mv[body + k - 1:end + k - 1] = bytes(w.mv[body:end])
-        w.pos = start + 1
-        w.length(n)
-        w.pos = end + k - 1
+    w.length(5 + len(plain) + (cipher.TAG_LEN if sc & cipher.SC_AUTH else 0))
+    w.pos = cipher.protect(sc, ek or keys.ek, keys.ak, server_title, keys.next_tx(), plain,
+                           w.buf, w.pos)
 
 
 class Protection:
@@ -121,7 +110,7 @@ class Protection:
         """Pass 3 check; returns f(CtoS) for pass 4 or None (dlms-notes 5.7)."""
         if self.mechanism == 6:
             want = _sha256(self.secret, self.client_title, server_title, self.stoc, self.ctos)
-            if len(f_stoc) != 32 or not cipher_equal(want, f_stoc):
+            if len(f_stoc) != 32 or not cipher.equal(want, f_stoc):
                 return None
             return _sha256(self.secret, server_title, self.client_title, self.ctos, self.stoc)
         if self.mechanism == 5:
@@ -130,16 +119,9 @@ class Protection:
             ic = (f_stoc[1] << 24) | (f_stoc[2] << 16) | (f_stoc[3] << 8) | f_stoc[4]
             want = cipher.hls5(self.keys.ek, self.keys.ak, self.client_title, ic, self.stoc,
                                f_stoc[0])
-            if not cipher_equal(want, f_stoc):
+            if not cipher.equal(want, f_stoc):
                 return None
             return cipher.hls5(self.keys.ek, self.keys.ak, server_title, self.keys.next_tx(),
                                self.ctos, f_stoc[0])
         return None
-
-
-def cipher_equal(a, b):
-    d = len(a) ^ len(b)
-    for i in range(min(len(a), len(b))):
-        d |= a[i] ^ b[i]
-    return d == 0
 
