@@ -84,7 +84,8 @@ class Association:
         self.server_max_pdu = MAX_PDU
         self.server_conformance = server.conformance
         self.stream = Writer(STREAM_SIZE)  # pending GET data (block transfer)
-        self.block_buf = None  # SET/ACTION block reassembly, allocated on first use
+        self.block_buf = None  # the server's reassembly buffer while this association holds it
+        self.blk_kind = 0
         self.reset()
 
     def reset(self):
@@ -97,7 +98,7 @@ class Association:
         self.abort_blocks()
 
     def abort_blocks(self):
-        if self.blk_kind_active():
+        if self.blk_kind:  # release the server's block buffer held by this association
             self.server._block_done(self)
         self.gen = None
         self.stream.pos = 0
@@ -107,9 +108,6 @@ class Association:
         self.blk_no = 0
         self.blk_len = 0
         self.blk_target = None
-
-    def blk_kind_active(self):
-        return getattr(self, "blk_kind", 0) != 0
 
     @property
     def associated(self):
