@@ -6,7 +6,11 @@ MPY := $(VENV)/bin/micropython
 HEAP ?= 256k
 TCP_PORT ?= 4059
 PTY_LINK ?= /tmp/ksmw-meter-optical
-MICROPYPATH := build/fw-mpy:firmware:host_tests:build/natmod:.frozen
+MICROPYPATH := build/fw-mpy:firmware:host_tests:build/natmod:.frozen:build/romfs-host
+# ROMFS=1: the unix port runs the firmware's bytecode in place from build/fw.romfs, mapped outside
+# the GC heap as a board's flash (tools/romfs_host); ROMFS=0: .mpy copied into the heap.
+ROMFS ?= 1
+MPTEST_ROMFS := $(if $(filter 1,$(ROMFS)),--romfs build/fw.romfs build/fw-mpy)
 UNIT := $(sort $(wildcard host_tests/unit/test_*.py)) $(wildcard host_tests/alloc/test_*.py)
 
 .PHONY: setup run test test-cpython test-mp test-integration natmods mpy bench clean
@@ -32,12 +36,14 @@ test-cpython: setup
 natmods: setup
 	sh tools/build_natmods.sh $(NATMOD_ARCH)
 
-# firmware as mpy-cross bytecode (what a board holds frozen), build/fw-mpy
+# firmware as mpy-cross bytecode (what a board holds frozen), build/fw-mpy; packed into the
+# ROMFS image build/fw.romfs (+ its host loader, build/romfs-host)
 mpy: setup
 	$(VPY) tools/build_mpy.py
+	$(VPY) tools/build_romfs.py
 
 test-mp: setup natmods mpy
-	MICROPYPATH=$(MICROPYPATH) $(MPY) -X heapsize=$(HEAP) host_tests/mptest.py $(UNIT)
+	MICROPYPATH=$(MICROPYPATH) $(MPY) -X heapsize=$(HEAP) host_tests/mptest.py $(MPTEST_ROMFS) $(UNIT)
 
 test-integration: setup
 	$(VPY) -m pytest -q host_tests/integration

@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: MIT
 """Minimal test runner for the MicroPython unix port: imports the named test modules, calls
 every test_* function, prints 'N passed, N failed'; exit status 1 on failure.
-Usage: micropython host_tests/mptest.py host_tests/unit/test_x.py ..."""
+Usage: micropython host_tests/mptest.py [--romfs IMAGE FALLBACK_DIR] host_tests/unit/test_x.py ...
+--romfs mounts the firmware's ROMFS image first (tools/romfs_host/romfs_host.py, which must be
+on MICROPYPATH): its bytecode then runs in place, outside the heap, as on a board; when that is
+not possible FALLBACK_DIR (the plain .mpy folder) goes first on sys.path instead."""
 import gc
 import sys
 
@@ -33,5 +36,15 @@ def main(paths):
     return failed
 
 
+def romfs(args):
+    if args[:1] != ["--romfs"]:
+        return args
+    import romfs_host
+
+    romfs_host.mount_or_fallback(args[1], args[2], quiet=True)
+    del sys.modules["romfs_host"]
+    return args[3:]
+
+
 if __name__ == "__main__":
-    sys.exit(1 if main(sys.argv[1:]) else 0)
+    sys.exit(1 if main(romfs(sys.argv[1:])) else 0)

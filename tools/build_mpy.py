@@ -3,7 +3,9 @@
 """Cross-compile firmware/*.py to .mpy (build/fw-mpy), as a board would hold them frozen:
 the unix port then loads bytecode instead of compiling sources in its board-sized heap.
 Only changed files are rebuilt. main.py is copied as the entry script: the unix port puts
-the script's folder first on sys.path, so it must sit beside the .mpy files."""
+the script's folder first on sys.path, so it must sit beside the .mpy files. It is compiled to
+main.mpy as well, the entry that tools/romfs_host/boot.py imports from the ROMFS image
+(tools/build_romfs.py packs build/fw-mpy)."""
 import os
 import subprocess
 import sys
@@ -29,21 +31,26 @@ def build(march=None):
                 continue
             src = os.path.join(d, f)
             rel = os.path.relpath(src, SRC)
-            entry = d == SRC and f == "main.py"  # the entry script stays a source file
-            dst = os.path.join(OUT, rel if entry else rel[:-3] + ".mpy")
-            if os.path.exists(dst) and os.path.getmtime(dst) >= os.path.getmtime(src):
+            if d == SRC and f == "main.py":  # the entry script is also kept as a source file
+                dst = os.path.join(OUT, rel)
+                if not fresh(src, dst):
+                    os.makedirs(OUT, exist_ok=True)
+                    with open(src, "rb") as a, open(dst, "wb") as b:
+                        b.write(a.read())
+            dst = os.path.join(OUT, rel[:-3] + ".mpy")  # main.mpy: the ROMFS entry
+            if fresh(src, dst):
                 continue
             os.makedirs(os.path.dirname(dst), exist_ok=True)
-            if entry:
-                with open(src, "rb") as a, open(dst, "wb") as b:
-                    b.write(a.read())
-                continue
             cmd = [tool, "-o", dst, "-s", rel]
             if march:
                 cmd.append("-march=" + march)
             subprocess.run(cmd + [src], check=True)
             n += 1
     return n
+
+
+def fresh(src, dst):
+    return os.path.exists(dst) and os.path.getmtime(dst) >= os.path.getmtime(src)
 
 
 if __name__ == "__main__":

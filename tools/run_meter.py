@@ -29,10 +29,31 @@ def main():
     p.add_argument("--lls", help="management client LLS secret")
     p.add_argument("--state-dir", default=os.path.join(ROOT, "run", "state"),
                    help="non-volatile state (frame counters ...), kept across restarts")
+    p.add_argument("--no-romfs", action="store_true",
+                   help="load build/fw-mpy through MICROPYPATH (bytecode copied into the heap) "
+                   "instead of running it in place from the ROMFS image build/fw.romfs")
     args = p.parse_args()
 
-    cmd = [micropython_binary(), "-X", "heapsize=" + args.heapsize,
-           os.path.join(ROOT, "build", "fw-mpy", "main.py"),
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import build_mpy
+    import build_romfs
+
+    build_mpy.build()  # bytecode ahead of time, as on a board (no compiling in the heap)
+    fw = os.path.join(ROOT, "build", "fw-mpy")
+    natmod = os.path.join(ROOT, "build", "natmod")
+    romfs = not args.no_romfs and os.environ.get("METER_ROMFS", "1") != "0"
+    if romfs:
+        # as on a board: the image stands in for flash, mapped outside the GC heap; the heap
+        # then holds data, not bytecode (tools/romfs_host/romfs_host.py)
+        build_romfs.build()
+        romfs = build_romfs.build_host()
+    if romfs:
+        entry = [os.path.join(ROOT, "tools", "romfs_host", "boot.py"), build_romfs.OUT, fw]
+        mpath = [build_romfs.HOST_OUT, natmod, ".frozen"]
+    else:
+        entry = [os.path.join(fw, "main.py")]
+        mpath = [fw, os.path.join(ROOT, "firmware"), natmod, ".frozen"]
+    cmd = [micropython_binary(), "-X", "heapsize=" + args.heapsize] + entry + [
            "--tcp-port", str(args.tcp_port), "--tcp-host", args.tcp_host]
     pass_fds = []
     slave = None
@@ -53,13 +74,7 @@ def main():
         cmd += ["--lls", args.lls]
     os.makedirs(os.path.dirname(args.state_dir), exist_ok=True)
     cmd += ["--state-dir", args.state_dir]
-    sys.path.insert(0, os.path.join(ROOT, "tools"))
-    import build_mpy
-
-    build_mpy.build()  # bytecode ahead of time, as on a board (no compiling in the heap)
-    env = dict(os.environ, MICROPYPATH=os.pathsep.join(
-        [os.path.join(ROOT, "build", "fw-mpy"), os.path.join(ROOT, "firmware"),
-         os.path.join(ROOT, "build", "natmod"), ".frozen"]))
+    env = dict(os.environ, MICROPYPATH=os.pathsep.join(mpath))
     child = subprocess.Popen(cmd, pass_fds=pass_fds, env=env)
     if pass_fds:
         os.close(pass_fds[0])  # the child owns the master; we keep the slave open (no EIO)
