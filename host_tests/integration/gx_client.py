@@ -24,9 +24,12 @@ key; HLS-6 when hls_secret is given), all options keyword-only:
     m.plain(apdu) / m.unprotect(apdu)   # decipher a server APDU with our own AES-GCM
     m.protect(plain_apdu)          # glo- APDU with the next client IC, for raw()
     m.server_ics, m.iv_reuse       # server invocation counters seen, IVs reused
+    GxMeter(..., general_protection=True)   # general-glo-ciphering (DB) once associated
+    GxMeter(..., dedicated_key=dk)          # ded- APDUs, or general-ded (DC) with the above
 
-Services deciphered by gurux are also deciphered here (`cryptography`, not gurux) and
-every protected APDU must carry the policy's SC; server ICs must increase.
+Services deciphered by gurux are also deciphered here (`cryptography`, not gurux): glo-/ded-
+APDUs and general-glo/ded-ciphering, with the global or the dedicated key; every protected
+APDU must carry the policy's SC; server ICs must increase (global and dedicated apart).
 
 Every APDU sent and received is kept in `trace` as (">>" | "<<", bytes) and every link frame
 in `frames`, so a failing assertion can show the exact bytes (`last_exchange()`).
@@ -117,6 +120,7 @@ from gurux_dlms.enums import (Authentication, Conformance, DataType, InterfaceTy
                               RequestTypes, Security)
 from gurux_dlms.GXBitString import GXBitString
 from gurux_dlms.objects import GXDLMSObject
+from gurux_dlms.objects.enums import SecuritySuite
 from gurux_dlms.secure import GXDLMSSecureClient
 
 from cryptography.exceptions import InvalidTag
@@ -139,13 +143,20 @@ GLO_TAG = {0x01: 0x21, 0x05: 0x25, 0x06: 0x26, 0x08: 0x28, 0x0C: 0x2C, 0x0D: 0x2
            0xC3: 0xCB, 0xC4: 0xCC, 0xC5: 0xCD, 0xC7: 0xCF}
 PLAIN_TAG = {v: k for k, v in GLO_TAG.items()}
 DED_TAGS = {t + 0x20 if t < 0xC0 else t + 0x08 for t in GLO_TAG.values()}
+DED_PLAIN_TAG = {(t + 0x20 if t < 0xC0 else t + 0x08): k for t, k in PLAIN_TAG.items()}
+GENERAL_GLO, GENERAL_DED = 0xDB, 0xDC
 
-# the next client invocation counter per (meter, system title, GUEK): the meter keeps its
-# receive counters across associations (maybe one per key), so a new GxMeter continues
-_NEXT_IC = {}
-# server invocation counters seen per (meter, server system title, key): a repeat is GCM nonce
-# reuse
-_SERVER_ICS = {}
+
+# The meter keeps one receive invocation counter per client security context (KSMW 3.5.4:
+# per client SAP and global unicast key, whatever the client system title), across
+# associations and reboots. The next client IC per (client SAP, GUEK) and the server ICs seen
+# per (server title, key) live on the meter fixture object, shared with dc_client.py.
+def next_client_ic_table(meter) -> dict:
+    return meter.__dict__.setdefault("next_client_ic", {})
+
+
+def server_ics_seen(meter) -> dict:
+    return meter.__dict__.setdefault("server_ics_seen", {})
 
 
 
@@ -423,16 +434,23 @@ class GxMeter:
                  block_cipher_key: Optional[bytes] = None,
                  authentication_key: Optional[bytes] = None,
                  invocation_counter: Optional[int] = None,
-                 general_protection: bool = False):
+                 general_protection: bool = False,
+                 dedicated_key: Optional[bytes] = None, security_suite: int = 0):
         """Ciphered association (all keyword-only): `security` = SC policy 0x10
-        (authenticated) or 0x30 (authenticated and encrypted), suite 0, context "LN with
-        ciphering"; `hls_secret` selects HLS mechanism 6 (`authentication` overrides the
-        mechanism); `system_title` (8 bytes), `block_cipher_key` (GUEK) and
-        `authentication_key` (GAK) are the client's; `invocation_counter` is the first IC
-        (default: continue after the last one this process used for the same meter, SAP and
-        title, starting at 1). gurux proposes general-protection by default and then switches
-        to general-glo-ciphering (DB) once it is negotiated; with general_protection=False
-        (default) the bit is not proposed, so service-specific glo- APDUs are used."""
+        (authenticated) or 0x30 (authenticated and encrypted), context "LN with ciphering";
+        `security_suite` (default 0) is the SC's suite id (1 for the suite-1 clients: the
+        same AES-GCM-128), every protected APDU must carry SC = security | suite (`sc`);
+        `hls_secret` selects HLS mechanism 6 (`authentication` overrides the mechanism);
+        `system_title` (8 bytes), `block_cipher_key` (GUEK) and `authentication_key` (GAK)
+        are the client's; `invocation_counter` is the first IC (default: continue after the
+        last one used in this test session for the same meter, client SAP and GUEK, by this
+        client or dc_client, starting at 1: the meter counts per client, not per title).
+        gurux proposes general-protection by default and then switches to
+        general-glo-ciphering (DB) once it is negotiated; with general_protection=False
+        (default) the bit is not proposed, so service-specific glo- APDUs are used.
+        `dedicated_key` (16 bytes) goes into the InitiateRequest; once associated gurux
+        ciphers with it: ded- APDUs, or general-ded-ciphering (DC) with general protection;
+        gurux numbers them with the same invocation counter as the global-key APDUs."""
         if transport not in ("tcp", "hdlc"):
             raise ValueError(transport)
         self.kind = transport
@@ -441,6 +459,8 @@ class GxMeter:
         self.timeout = timeout
         self.security = None if security is None else int(security)
         self.ciphered = self.security is not None
+        self.suite = int(security_suite)
+        self.sc = None if security is None else self.security | self.suite  # SC expected
         if authentication is not None:
             auth = Authentication(int(authentication))
         elif hls_secret is not None:
@@ -469,7 +489,7 @@ class GxMeter:
             self.client.maxReceivePDUSize = max_pdu
         if conformance is not None:
             self.client.proposedConformance = conformance
-        self.system_title = self.ek = self.ak = None
+        self.system_title = self.ek = self.ak = self.dk = None
         self._ic_key = None
         if isinstance(self.client, GXDLMSSecureClient):
             ciph = self.client.ciphering
@@ -482,19 +502,27 @@ class GxMeter:
             if authentication_key is not None:
                 ciph.authenticationKey = bytearray(authentication_key)
             ciph.security = Security(self.security or 0)
-            ciph.securitySuite = 0
+            ciph.securitySuite = SecuritySuite(self.suite)
             self.system_title = bytes(ciph.systemTitle)
             self.ek = bytes(ciph.blockCipherKey)
             self.ak = bytes(ciph.authenticationKey)
-            self._ic_key = (id(meter), self.system_title, self.ek)
+            if dedicated_key is not None:
+                if len(dedicated_key) != 16:
+                    raise ValueError("dedicated key must be 16 bytes")
+                ciph.dedicatedKey = bytearray(dedicated_key)
+                self.dk = bytes(dedicated_key)
+            self._ic_key = (client_sap, self.ek)
             if invocation_counter is None:
-                invocation_counter = _NEXT_IC.get(self._ic_key, 1)
+                invocation_counter = next_client_ic_table(meter).get(self._ic_key, 1)
             ciph.invocationCounter = invocation_counter
             if not general_protection:
                 self.client.proposedConformance = Conformance(
                     int(self.client.proposedConformance) & ~int(Conformance.GENERAL_PROTECTION))
         self.server_system_title = None  # responding-AP-title of the AARE
         self.server_ics: List[int] = []  # ICs of the protected APDUs received, in order
+        # (global key; those under the dedicated key, counted apart by the meter, go to
+        # server_ded_ics)
+        self.server_ded_ics: List[int] = []
         # (IC, APDU) of server APDUs whose IV (server title || IC) this meter already used
         # under the same key in this process: GCM nonce reuse
         self.iv_reuse: List[Tuple[int, bytes]] = []
@@ -659,22 +687,30 @@ class GxMeter:
 
     def _check_protection(self, apdu: bytes):
         """A protected APDU from the server: the IC is above every one seen in this
-        connection (raises otherwise); an IV already used by this meter under the same key in
-        this process (GCM nonce reuse) is recorded in `iv_reuse`."""
-        if not self.ciphered or not apdu or (apdu[0] not in PLAIN_TAG and
-                                             apdu[0] not in DED_TAGS):
+        connection under the same key (global or dedicated; raises otherwise), a general-glo/
+        ded-ciphering system title is the server's; an IV already used by this meter under the
+        same key in this test session (GCM nonce reuse) is recorded in `iv_reuse`."""
+        if not self.ciphered or not apdu:
             return
-        n, i = _axdr_length(apdu, 1)
-        if len(apdu) < i + 5:
+        parts = _split_protected(apdu)
+        if parts is None:
+            return
+        dedicated, title, content = parts
+        if len(content) < 5:
             raise ProtocolViolation("short ciphered APDU: %s" % apdu.hex(" "))
-        ic = int.from_bytes(apdu[i + 1:i + 5], "big")
-        if ic == 0 or (self.server_ics and ic <= self.server_ics[-1]):
-            raise ProtocolViolation("server IC %d after %r: %s" % (ic, self.server_ics[-3:],
-                                                                  apdu.hex(" ")))
-        self.server_ics.append(ic)
+        if title is not None and self.server_system_title is not None and \
+                title != self.server_system_title:
+            raise ProtocolViolation("general ciphering from system title %s: %s" % (
+                title.hex(), apdu.hex(" ")))
+        ic = int.from_bytes(content[1:5], "big")
+        ics = self.server_ded_ics if dedicated else self.server_ics
+        if ic == 0 or (ics and ic <= ics[-1]):
+            raise ProtocolViolation("server IC %d after %r: %s" % (ic, ics[-3:], apdu.hex(" ")))
+        ics.append(ic)
         title = self.server_system_title
         if title is not None:
-            seen = _SERVER_ICS.setdefault((id(self.meter), title, self.ek), set())
+            key = self.dk if dedicated else self.ek
+            seen = server_ics_seen(self.meter).setdefault((title, key), set())
             if ic in seen:  # recorded, not raised: test_security_gurux asserts on it
                 self.iv_reuse.append((ic, apdu))
             seen.add(ic)
@@ -774,9 +810,9 @@ class GxMeter:
                 raise ProtocolViolation("ciphered AARE without responding-AP-title: %s"
                                         % raw.hex(" "))
             prot = gcm_unprotect(ui, self.server_system_title, self.ek, self.ak)
-            if prot.sc != self.security:
+            if prot.sc != self.sc:
                 raise ProtocolViolation("glo-initiateResponse with SC %02x, policy %02x: %s" % (
-                    prot.sc, self.security, raw.hex(" ")))
+                    prot.sc, self.sc, raw.hex(" ")))
             self._check_protection(ui)
             mine["initiate_response"] = prot.plain
             mine.update(parse_initiate_response(prot.plain))
@@ -893,8 +929,9 @@ class GxMeter:
 
     def close(self):
         if self._ic_key is not None:
-            _NEXT_IC[self._ic_key] = max(_NEXT_IC.get(self._ic_key, 1),
-                                         self.client.ciphering.invocationCounter)
+            table = next_client_ic_table(self.meter)
+            table[self._ic_key] = max(table.get(self._ic_key, 1),
+                                      self.client.ciphering.invocationCounter)
         try:
             if self.kind == "hdlc" and self.link_up and self.port is not None:
                 self.disconnect()
@@ -1075,24 +1112,41 @@ class GxMeter:
 
     # ------------------------------------------------------------------ ciphering (ours)
     def unprotect(self, apdu: bytes, from_client: bool = False) -> Protected:
-        """Decipher a glo- APDU of the server (or, from_client, one of ours)."""
+        """Decipher a glo-/ded- APDU or a general-glo/ded-ciphering APDU of the server (or,
+        from_client, one of ours) with the global or the dedicated key."""
         title = self.system_title if from_client else self.server_system_title
         if title is None:
             raise ProtocolViolation("no system title to decipher %s" % bytes(apdu).hex(" "))
-        return gcm_unprotect(apdu, title, self.ek, self.ak)
+        parts = _split_protected(apdu)
+        if parts is None:
+            raise ProtocolViolation("not a ciphered APDU: %s" % bytes(apdu).hex(" "))
+        dedicated, sent_title, content = parts
+        key = self.dk if dedicated else self.ek
+        if key is None:
+            raise ProtocolViolation("dedicated-key APDU without a dedicated key: %s" % (
+                bytes(apdu).hex(" ")))
+        if sent_title is None:
+            return gcm_unprotect(apdu, title, key, self.ak)
+        if sent_title != title:
+            raise ProtocolViolation("general ciphering system title %s, expected %s: %s" % (
+                sent_title.hex(), bytes(title).hex(), bytes(apdu).hex(" ")))
+        return gcm_unprotect(bytes(apdu[:1]) + axdr_length(len(content)) + content, title,
+                             key, self.ak)
 
     def plain(self, apdu: bytes, from_client: bool = False) -> bytes:
-        """The APDU itself, or its plaintext when it is a glo- APDU; the SC of every
-        protected APDU must be the policy's."""
+        """The APDU itself, or its plaintext when it is a glo-/ded- APDU or general-glo/
+        ded-ciphering; the SC of every protected APDU must be the policy's."""
         apdu = bytes(apdu)
-        if not self.ciphered or not apdu or apdu[0] not in PLAIN_TAG:
+        if not self.ciphered or not apdu or _split_protected(apdu) is None:
             return apdu
         prot = self.unprotect(apdu, from_client)
-        if prot.sc != self.security:
+        if prot.sc != self.sc:
             raise ProtocolViolation("SC %02x under policy %02x: %s" % (
-                prot.sc, self.security, apdu.hex(" ")))
-        if prot.plain[:1] != bytes((PLAIN_TAG[apdu[0]],)):
-            raise ProtocolViolation("glo tag %02x carries %s" % (apdu[0], prot.plain.hex(" ")))
+                prot.sc, self.sc, apdu.hex(" ")))
+        inner = PLAIN_TAG.get(apdu[0], DED_PLAIN_TAG.get(apdu[0]))
+        if inner is not None and prot.plain[:1] != bytes((inner,)):
+            raise ProtocolViolation("ciphered tag %02x carries %s" % (apdu[0],
+                                                                    prot.plain.hex(" ")))
         return prot.plain
 
     def protect(self, plain_apdu: bytes, ic: Optional[int] = None,
@@ -1104,7 +1158,7 @@ class GxMeter:
             ic = ciph.invocationCounter
             ciph.invocationCounter = ic + 1
         plain_apdu = bytes(plain_apdu)
-        return gcm_protect(GLO_TAG[plain_apdu[0]], self.security if sc is None else sc, ic,
+        return gcm_protect(GLO_TAG[plain_apdu[0]], self.sc if sc is None else sc, ic,
                            self.system_title, self.ek, self.ak, plain_apdu)
 
     def raw_plain(self, apdu: bytes) -> bytes:
@@ -1123,6 +1177,25 @@ class GxMeter:
         GXDLMS.getHdlcData(False, self.client.settings, GXByteBuffer(frame), GXReplyData(),
                            None)
         return frame
+
+
+def _split_protected(apdu: bytes):
+    """-> (dedicated key?, system title or None, SC || IC || ...) of a glo-/ded- APDU or of
+    general-glo/ded-ciphering (DB/DC: tag | title | content), else None."""
+    a = bytes(apdu)
+    tag = a[0]
+    if tag in PLAIN_TAG or tag in DED_PLAIN_TAG:
+        n, i = _axdr_length(a, 1)
+        return tag in DED_PLAIN_TAG, None, a[i:i + n]
+    if tag in (GENERAL_GLO, GENERAL_DED):
+        n, i = _axdr_length(a, 1)
+        title = a[i:i + n]
+        m, j = _axdr_length(a, i + n)
+        if j + m != len(a):
+            raise ProtocolViolation("general ciphering length %d for %d bytes: %s" % (
+                m, len(a) - j, a.hex(" ")))
+        return tag == GENERAL_DED, title, a[j:]
+    return None
 
 
 def _axdr_length(b: bytes, i: int) -> Tuple[int, int]:
