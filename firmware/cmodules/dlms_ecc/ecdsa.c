@@ -75,11 +75,11 @@ static int dlms_ecc_sign_k(const LIMB *d, const LIMB *e, const uint8_t *k32, uin
     return DLMS_ECC_OK;
 }
 
-// out = HMAC_K(V [|| sep [|| x || h]]), RFC 6979 3.2 steps d..h; out may alias K or V.
-static void dlms_ecc_rfc6979_mac(uint8_t *out, const uint8_t *key, const uint8_t *v, int sep,
-    const uint8_t *x, const uint8_t *h) {
+// out = HMAC_K(V [|| sep [|| x || h]]), RFC 6979 3.2 steps d..h; out may alias V.
+static void dlms_ecc_rfc6979_mac(uint8_t *out, const dlms_ecc_hmac_key_t *key,
+    const uint8_t *v, int sep, const uint8_t *x, const uint8_t *h) {
     dlms_ecc_hmac_t ctx;
-    dlms_ecc_hmac_init(&ctx, key, 32);
+    dlms_ecc_hmac_init(&ctx, key);
     dlms_ecc_hmac_update(&ctx, v, 32);
     if (sep >= 0) {
         uint8_t b = (uint8_t)sep;
@@ -91,6 +91,17 @@ static void dlms_ecc_rfc6979_mac(uint8_t *out, const uint8_t *key, const uint8_t
     }
     dlms_ecc_hmac_final(&ctx, out);
     dlms_ecc_wipe(&ctx, sizeof(ctx));
+}
+
+// K = HMAC_K(V || sep [|| x || h]), then V = HMAC_K(V) with the new K (RFC 6979 3.2 d..g
+// and h.3); the key state kk is replaced.
+static void dlms_ecc_rfc6979_rekey(dlms_ecc_hmac_key_t *kk, uint8_t *v, int sep,
+    const uint8_t *x, const uint8_t *h) {
+    uint8_t k[32];
+    dlms_ecc_rfc6979_mac(k, kk, v, sep, x, h);
+    dlms_ecc_hmac_key(kk, k, 32);
+    dlms_ecc_rfc6979_mac(v, kk, v, -1, NULL, NULL);
+    dlms_ecc_wipe(k, sizeof(k));
 }
 
 int dlms_ecc_sign(const uint8_t *priv32, const uint8_t *digest32, const uint8_t *k32,
@@ -108,28 +119,26 @@ int dlms_ecc_sign(const uint8_t *priv32, const uint8_t *digest32, const uint8_t 
         dlms_ecc_wipe(d, sizeof(d));
         return ret;
     }
-    uint8_t kk[32], v[32], h1[32];
+    dlms_ecc_hmac_key_t kk;
+    uint8_t v[32], h1[32];
     dlms_ecc_fe_to_bytes(h1, e);
     for (int i = 0; i < 32; i++) {
         v[i] = 0x01; // RFC 6979 3.2 b
-        kk[i] = 0x00; // c
     }
-    dlms_ecc_rfc6979_mac(kk, kk, v, 0, priv32, h1); // d
-    dlms_ecc_rfc6979_mac(v, kk, v, -1, NULL, NULL); // e
-    dlms_ecc_rfc6979_mac(kk, kk, v, 1, priv32, h1); // f
-    dlms_ecc_rfc6979_mac(v, kk, v, -1, NULL, NULL); // g
+    dlms_ecc_hmac_key(&kk, v, 0); // c: K = 0x00 ... 00 (a zero key pads like an empty one)
+    dlms_ecc_rfc6979_rekey(&kk, v, 0, priv32, h1); // d, e
+    dlms_ecc_rfc6979_rekey(&kk, v, 1, priv32, h1); // f, g
     int ret;
     for (;;) {
-        dlms_ecc_rfc6979_mac(v, kk, v, -1, NULL, NULL); // h.2: T = V (qlen = hlen = 256)
+        dlms_ecc_rfc6979_mac(v, &kk, v, -1, NULL, NULL); // h.2: T = V (qlen = hlen = 256)
         ret = dlms_ecc_sign_k(d, e, v, sig64); // h.3: k = bits2int(T), used if in [1, n-1]
         if (ret == DLMS_ECC_OK) {
             break;
         }
         // out of range, or r = 0 / s = 0 (3.4): next candidate
-        dlms_ecc_rfc6979_mac(kk, kk, v, 0, NULL, NULL);
-        dlms_ecc_rfc6979_mac(v, kk, v, -1, NULL, NULL);
+        dlms_ecc_rfc6979_rekey(&kk, v, 0, NULL, NULL);
     }
-    dlms_ecc_wipe(kk, sizeof(kk));
+    dlms_ecc_wipe(&kk, sizeof(kk));
     dlms_ecc_wipe(v, sizeof(v));
     dlms_ecc_wipe(d, sizeof(d));
     return ret;

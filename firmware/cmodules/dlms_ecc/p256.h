@@ -58,6 +58,7 @@ void dlms_ecc_fp_mul(dlms_ecc_limb_t *r, const dlms_ecc_limb_t *a, const dlms_ec
 void dlms_ecc_fp_sqr(dlms_ecc_limb_t *r, const dlms_ecc_limb_t *a);
 void dlms_ecc_fp_add(dlms_ecc_limb_t *r, const dlms_ecc_limb_t *a, const dlms_ecc_limb_t *b);
 void dlms_ecc_fp_sub(dlms_ecc_limb_t *r, const dlms_ecc_limb_t *a, const dlms_ecc_limb_t *b);
+void dlms_ecc_fp_half(dlms_ecc_limb_t *r, const dlms_ecc_limb_t *a);
 #endif
 // r = a mod m for any a < 2^256 (valid for p and n: 2^256 < 2m).
 void dlms_ecc_mod_reduce_once(dlms_ecc_limb_t *r, const dlms_ecc_limb_t *a,

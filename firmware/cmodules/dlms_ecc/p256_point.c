@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // P-256 points in Jacobian coordinates (EFD "g1p/shortw/jacobian-3", a = -3) and scalar
-// multiplication: constant-time fixed window and comb for secret scalars, variable-time
-// versions of both for ECDSA verification.
+// multiplication: constant-time signed window (any point) and comb (G) for secret scalars,
+// variable-time wNAF (u1 G + u2 Q) for ECDSA verification.
 #include "p256.h"
 
 #define NL DLMS_ECC_NLIMBS
@@ -87,33 +87,29 @@ void dlms_ecc_point_encode(uint8_t *xy, const dlms_ecc_jac_t *a) {
     dlms_ecc_fe_to_bytes(xy + 32, y);
 }
 
-// EFD dbl-2001-b (a = -3): 3M + 5S. Infinity (Z = 0) maps to Z3 = 0; r may alias a.
+// Doubling for a = -3 in 4M + 4S: with T = 2Y, M = 3 (X - Z^2)(X + Z^2), S = X T^2:
+// X3 = M^2 - 2S, Y3 = M (S - X3) - T^4 / 2, Z3 = T Z. Infinity (Z = 0) maps to Z3 = 0;
+// r may alias a.
 void dlms_ecc_point_dbl(dlms_ecc_jac_t *r, const dlms_ecc_jac_t *a) {
-    LIMB delta[NL], gamma[NL], beta[NL], alpha[NL], t1[NL], t2[NL];
-    FSQR(delta, a->z);
-    FSQR(gamma, a->y);
-    FMUL(beta, a->x, gamma);
-    FSUB(t1, a->x, delta);
-    FADD(t2, a->x, delta);
-    FMUL(t1, t1, t2);
-    FADD(alpha, t1, t1);
-    FADD(alpha, alpha, t1); // alpha = 3 (X - delta)(X + delta)
-    FADD(t1, a->y, a->z);
-    FSQR(t1, t1);
-    FSUB(t1, t1, gamma);
-    FSUB(r->z, t1, delta); // Z3 = (Y + Z)^2 - gamma - delta
-    FADD(beta, beta, beta);
-    FADD(beta, beta, beta); // 4 beta
-    FSQR(t1, alpha);
-    FADD(t2, beta, beta);
-    FSUB(r->x, t1, t2); // X3 = alpha^2 - 8 beta
-    FSUB(t1, beta, r->x);
-    FMUL(t1, alpha, t1);
-    FSQR(t2, gamma);
-    FADD(t2, t2, t2);
-    FADD(t2, t2, t2);
-    FADD(t2, t2, t2);
-    FSUB(r->y, t1, t2); // Y3 = alpha (4 beta - X3) - 8 gamma^2
+    LIMB t[NL], zz[NL], m[NL], s[NL], u[NL];
+    FADD(t, a->y, a->y);
+    FSQR(zz, a->z);
+    FMUL(r->z, t, a->z);
+    FSQR(t, t);          // 4 Y^2
+    FADD(m, a->x, zz);
+    FSUB(zz, a->x, zz);
+    FMUL(m, m, zz);
+    FADD(u, m, m);
+    FADD(m, u, m);       // M
+    FMUL(s, t, a->x);    // S = 4 X Y^2
+    FSQR(t, t);
+    dlms_ecc_fp_half(t, t); // 8 Y^4
+    FSQR(u, m);
+    FSUB(u, u, s);
+    FSUB(r->x, u, s);    // X3 = M^2 - 2S
+    FSUB(s, s, r->x);
+    FMUL(s, m, s);
+    FSUB(r->y, s, t);    // Y3 = M (S - X3) - 8 Y^4
 }
 
 // out = a + b by EFD add-1998-cmo-2 (12M + 4S), or madd when b is affine (bz == NULL).
@@ -182,97 +178,114 @@ static void dlms_ecc_jac_add_ct(dlms_ecc_jac_t *r, const dlms_ecc_jac_t *a,
     dlms_ecc_jac_copy(r, &t);
 }
 
-// Fixed 4-bit window, most significant nibble first. With ct set, each step reads every
-// table entry and keeps the wanted one by mask, so memory access and branches do not
-// depend on k. With 0 <= k < n and P of order n, the partial sums 16 a and the entries d
-// (0 < d < 16) never coincide or cancel (16 a + d <= k < n), so add_ct needs no doubling
-// case. Without ct (public k, verification) zero nibbles are skipped.
-static void dlms_ecc_mul_window(dlms_ecc_jac_t *r, const uint8_t *k, const dlms_ecc_jac_t *p,
-    int ct) {
+// Signed (Booth) 5-bit window, constant time. Digit j of k is d_j = k[5j - 1] + k[5j] +
+// 2 k[5j + 1] + 4 k[5j + 2] + 8 k[5j + 3] - 16 k[5j + 4] in [-16, 16] (bit -1 = 0), and
+// k = sum d_j 2^(5j), j = 0..51. Each step reads all 16 table entries |d| P, keeps the wanted
+// one by mask and negates its y by mask when d < 0. With P_j = floor(k / 2^(5j)) + k[5j - 1],
+// P_j = 32 P_(j+1) + d_j, and the accumulator before digit j is 32 P_(j+1) P. For j >= 1,
+// 32 P_(j+1) <= k / 32 + 17 < n - 16, so it is +-d_j P only if P_(j+1) = 0 = d_j; for j = 0,
+// 32 P_1 = k - d_0, and a wrap past n would need k - n = 2 d_0 with d_0 <= k - n < 0, which
+// cannot be. So add_ct only meets the infinity cases (acc = O or d = 0), selected by mask.
+static unsigned dlms_ecc_bit(const uint8_t *k, int b) {
+    return (b < 0 || b > 255) ? 0 : (k[31 - (b >> 3)] >> (b & 7)) & 1;
+}
+
+void dlms_ecc_mul_ct(dlms_ecc_jac_t *r, const uint8_t *k, const dlms_ecc_jac_t *p) {
     dlms_ecc_jac_t tab[16], acc, sel;
-    dlms_ecc_jac_set_inf(&tab[0]);
-    dlms_ecc_jac_copy(&tab[1], p);
-    dlms_ecc_point_dbl(&tab[2], p);
-    for (int i = 3; i < 16; i++) {
-        dlms_ecc_point_add_vartime(&tab[i], &tab[i - 1], p); // depends on P only
+    LIMB ny[NL], zero[NL];
+    dlms_ecc_fe_set_small(zero, 0);
+    dlms_ecc_jac_copy(&tab[0], p); // tab[i] = (i + 1) P, which depends on P only
+    for (int i = 1; i < 16; i++) {
+        if (i & 1) {
+            dlms_ecc_point_dbl(&tab[i], &tab[i >> 1]);
+        } else {
+            dlms_ecc_point_add_vartime(&tab[i], &tab[i - 1], p);
+        }
     }
     dlms_ecc_jac_set_inf(&acc);
-    for (int i = 0; i < 64; i++) {
-        if (i) {
-            for (int j = 0; j < 4; j++) {
+    for (int j = 51; j >= 0; j--) {
+        if (j != 51) {
+            for (int i = 0; i < 5; i++) {
                 dlms_ecc_point_dbl(&acc, &acc);
             }
         }
-        unsigned nib = (k[i >> 1] >> ((i & 1) ? 0 : 4)) & 15;
-        if (ct) {
-            dlms_ecc_jac_set_inf(&sel);
-            for (unsigned j = 1; j < 16; j++) {
-                dlms_ecc_jac_cmov(&sel, &tab[j], dlms_ecc_mask_eq(j, nib));
+        unsigned v = dlms_ecc_bit(k, 5 * j - 1) + dlms_ecc_bit(k, 5 * j)
+            + 2 * dlms_ecc_bit(k, 5 * j + 1) + 4 * dlms_ecc_bit(k, 5 * j + 2)
+            + 8 * dlms_ecc_bit(k, 5 * j + 3);
+        unsigned neg = 0 - dlms_ecc_bit(k, 5 * j + 4);
+        unsigned ad = v + ((16 - 2 * v) & neg); // |d|: 16 - v when the top bit is set
+        dlms_ecc_jac_set_inf(&sel);
+        for (unsigned e = 0; e < 16; e++) {
+            LIMB m = dlms_ecc_mask_eq(e + 1, ad);
+            for (int l = 0; l < NL; l++) {
+                sel.x[l] |= tab[e].x[l] & m;
+                sel.y[l] |= tab[e].y[l] & m;
+                sel.z[l] |= tab[e].z[l] & m;
             }
-            dlms_ecc_jac_add_ct(&acc, &acc, &sel);
-        } else if (nib) {
-            dlms_ecc_point_add_vartime(&acc, &acc, &tab[nib]);
         }
+        FSUB(ny, zero, sel.y);
+        dlms_ecc_fe_cmov(sel.y, ny, (LIMB)0 - (neg & 1));
+        dlms_ecc_jac_add_ct(&acc, &acc, &sel);
     }
     dlms_ecc_jac_copy(r, &acc);
 }
 
-void dlms_ecc_mul_ct(dlms_ecc_jac_t *r, const uint8_t *k, const dlms_ecc_jac_t *p) {
-    dlms_ecc_mul_window(r, k, p, 1);
+#if DLMS_ECC_HAS_GTABLE
+// (x, y) = tab[idx - 1], or (0, 0) for idx = 0, reading every entry (constant time).
+static void dlms_ecc_sel_affine(LIMB *x, LIMB *y, const LIMB (*tab)[2][NL], unsigned idx) {
+    for (int i = 0; i < NL; i++) {
+        x[i] = 0;
+        y[i] = 0;
+    }
+    for (unsigned j = 0; j < 15; j++) {
+        LIMB m = dlms_ecc_mask_eq(j + 1, idx);
+        for (int i = 0; i < NL; i++) {
+            x[i] |= tab[j][0][i] & m;
+            y[i] |= tab[j][1][i] & m;
+        }
+    }
 }
 
-#if DLMS_ECC_HAS_GTABLE
-// Comb with 4 teeth 64 bits apart (Lim-Lee): column c selects entry
-// sum(bit(k, c + 64 j) << j). The partial sum before column c adds is 2 * sum_j 2^(64 j)
-// (k_j >> (c + 1)), whose sum with the entry is at most k < n: no doubling or cancelling
-// case, so the mixed addition only needs the infinity cases (selected by mask when ct).
-static void dlms_ecc_mul_base(dlms_ecc_jac_t *r, const uint8_t *k, int ct) {
+// Comb with 4 teeth and 2 tables (Lim-Lee), constant time: for column c = 31..0, after a
+// doubling, add table t's entry sum(bit(k, c + 32 t + 64 j) << j) for t = 0, 1. Before each
+// addition the accumulator is sum 2^(b - c) bit(k, b) over the bits b already added; its sum
+// with the entry is at most k < n, and the two have no power of two in common (the entry's
+// are at b - c = 32 t + 64 j, the accumulator's at other offsets), so they are neither equal
+// nor opposite: the mixed addition only needs the infinity cases, selected by mask.
+static void dlms_ecc_mul_base(dlms_ecc_jac_t *r, const uint8_t *k) {
     dlms_ecc_jac_t acc, t;
     LIMB sx[NL], sy[NL], one[NL];
     dlms_ecc_fe_one_mont(one);
     dlms_ecc_jac_set_inf(&acc);
-    for (int c = 63; c >= 0; c--) {
-        if (c != 63) {
+    for (int c = 31; c >= 0; c--) {
+        if (c != 31) {
             dlms_ecc_point_dbl(&acc, &acc);
         }
-        unsigned idx = 0;
-        for (int j = 0; j < 4; j++) {
-            int bit = c + 64 * j;
-            idx |= (unsigned)((k[31 - (bit >> 3)] >> (bit & 7)) & 1) << j;
-        }
-        if (!ct) {
-            if (!idx) {
-                continue;
+        for (int tb = 0; tb < 2; tb++) {
+            unsigned idx = 0;
+            for (int j = 0; j < 4; j++) {
+                int bit = c + 32 * tb + 64 * j;
+                idx |= (unsigned)((k[31 - (bit >> 3)] >> (bit & 7)) & 1) << j;
             }
-            const LIMB *x = dlms_ecc_gtable[idx - 1][0], *y = dlms_ecc_gtable[idx - 1][1];
-            if (dlms_ecc_fe_is_zero(acc.z)) {
-                dlms_ecc_fe_copy(acc.x, x);
-                dlms_ecc_fe_copy(acc.y, y);
-                dlms_ecc_fe_copy(acc.z, one);
-            } else {
-                dlms_ecc_jac_add_core(&acc, &acc, x, y, NULL);
-            }
-            continue;
+            dlms_ecc_sel_affine(sx, sy, dlms_ecc_gtable[tb], idx);
+            dlms_ecc_jac_add_core(&t, &acc, sx, sy, NULL);
+            // acc at infinity: take (sx, sy, 1); idx == 0: keep acc
+            LIMB ainf = 0 - dlms_ecc_fe_is_zero(acc.z);
+            dlms_ecc_fe_cmov(t.x, sx, ainf);
+            dlms_ecc_fe_cmov(t.y, sy, ainf);
+            dlms_ecc_fe_cmov(t.z, one, ainf);
+            dlms_ecc_jac_cmov(&acc, &t, ~dlms_ecc_mask_eq(0, idx));
         }
-        dlms_ecc_fe_set_small(sx, 0);
-        dlms_ecc_fe_set_small(sy, 0);
-        for (unsigned j = 1; j < 16; j++) {
-            LIMB mask = dlms_ecc_mask_eq(j, idx);
-            dlms_ecc_fe_cmov(sx, dlms_ecc_gtable[j - 1][0], mask);
-            dlms_ecc_fe_cmov(sy, dlms_ecc_gtable[j - 1][1], mask);
-        }
-        dlms_ecc_jac_add_core(&t, &acc, sx, sy, NULL);
-        // acc at infinity: take (sx, sy, 1); idx == 0: keep acc
-        LIMB ainf = 0 - dlms_ecc_fe_is_zero(acc.z);
-        dlms_ecc_fe_cmov(t.x, sx, ainf);
-        dlms_ecc_fe_cmov(t.y, sy, ainf);
-        dlms_ecc_fe_cmov(t.z, one, ainf);
-        dlms_ecc_jac_cmov(&acc, &t, ~dlms_ecc_mask_eq(0, idx));
     }
     dlms_ecc_jac_copy(r, &acc);
 }
+
+void dlms_ecc_mul_base_ct(dlms_ecc_jac_t *r, const uint8_t *k) {
+    dlms_ecc_mul_base(r, k);
+}
 #else
-static void dlms_ecc_mul_base(dlms_ecc_jac_t *r, const uint8_t *k, int ct) {
+// G decoded from its SEC 1 encoding (no table).
+static void dlms_ecc_base_point(dlms_ecc_jac_t *gp) {
     static const uint8_t g[64] = {
         0x6B, 0x17, 0xD1, 0xF2, 0xE1, 0x2C, 0x42, 0x47, 0xF8, 0xBC, 0xE6, 0xE5, 0x63, 0xA4,
         0x40, 0xF2, 0x77, 0x03, 0x7D, 0x81, 0x2D, 0xEB, 0x33, 0xA0, 0xF4, 0xA1, 0x39, 0x45,
@@ -280,22 +293,46 @@ static void dlms_ecc_mul_base(dlms_ecc_jac_t *r, const uint8_t *k, int ct) {
         0xEB, 0x4A, 0x7C, 0x0F, 0x9E, 0x16, 0x2B, 0xCE, 0x33, 0x57, 0x6B, 0x31, 0x5E, 0xCE,
         0xCB, 0xB6, 0x40, 0x68, 0x37, 0xBF, 0x51, 0xF5,
     };
+    dlms_ecc_point_decode(gp, g);
+}
+
+void dlms_ecc_mul_base_ct(dlms_ecc_jac_t *r, const uint8_t *k) {
     dlms_ecc_jac_t gp;
-    dlms_ecc_point_decode(&gp, g);
-    dlms_ecc_mul_window(r, k, &gp, ct);
+    dlms_ecc_base_point(&gp);
+    dlms_ecc_mul_ct(r, k, &gp);
+}
+
+// r = k P for public k: fixed 4-bit window, zero nibbles skipped (variable time).
+static void dlms_ecc_mul_vartime(dlms_ecc_jac_t *r, const uint8_t *k, const dlms_ecc_jac_t *p) {
+    dlms_ecc_jac_t tab[16], acc;
+    dlms_ecc_jac_copy(&tab[1], p);
+    dlms_ecc_point_dbl(&tab[2], p);
+    for (int i = 3; i < 16; i++) {
+        dlms_ecc_point_add_vartime(&tab[i], &tab[i - 1], p);
+    }
+    dlms_ecc_jac_set_inf(&acc);
+    for (int i = 0; i < 64; i++) {
+        for (int j = 0; j < 4; j++) {
+            dlms_ecc_point_dbl(&acc, &acc);
+        }
+        unsigned nib = (k[i >> 1] >> ((i & 1) ? 0 : 4)) & 15;
+        if (nib) {
+            dlms_ecc_point_add_vartime(&acc, &acc, &tab[nib]);
+        }
+    }
+    dlms_ecc_jac_copy(r, &acc);
 }
 #endif
 
-void dlms_ecc_mul_base_ct(dlms_ecc_jac_t *r, const uint8_t *k) {
-    dlms_ecc_mul_base(r, k, 1);
-}
-
 #if DLMS_ECC_HAS_GTABLE
 // Width-w NAF of a public 256-bit big-endian scalar (variable time): naf[i] is 0 or odd
-// with |naf[i]| < 2^(w-1), k = sum naf[i] 2^i. Returns the length (at most 257).
+// with |naf[i]| < 2^(w-1), k = sum naf[i] 2^i. Returns the length (at most 257). The scan
+// works on k + carry 2^i: a bit equal to the carry leaves a zero digit; otherwise the next w
+// bits plus the carry form an odd digit, taken negative (carry 1) when >= 2^(w-1).
 static int dlms_ecc_wnaf(int8_t *naf, const uint8_t *k, int w) {
     uint32_t d[9];
     int len = 0;
+    unsigned carry = 0;
     for (int i = 0; i < 8; i++) {
         d[i] = ((uint32_t)k[31 - 4 * i]) | ((uint32_t)k[30 - 4 * i] << 8) |
             ((uint32_t)k[29 - 4 * i] << 16) | ((uint32_t)k[28 - 4 * i] << 24);
@@ -304,83 +341,87 @@ static int dlms_ecc_wnaf(int8_t *naf, const uint8_t *k, int w) {
     for (int i = 0; i < 257; i++) {
         naf[i] = 0;
     }
-    for (int i = 0; i < 257; i++) {
-        uint32_t nz = 0;
-        for (int j = 0; j < 9; j++) {
-            nz |= d[j];
+    for (int i = 0; i < 257;) {
+        if (((d[i >> 5] >> (i & 31)) & 1) == carry) {
+            i++;
+            continue;
         }
-        if (!nz) {
-            break;
+        uint32_t x = d[i >> 5] >> (i & 31);
+        if ((i & 31) + w > 32) {
+            x |= d[(i >> 5) + 1] << (32 - (i & 31));
         }
-        if (d[0] & 1) {
-            int v = (int)(d[0] & ((1u << w) - 1));
-            if (v >= (1 << (w - 1))) {
-                v -= 1 << w;
-            }
-            naf[i] = (int8_t)v;
-            if (v > 0) { // d -= v (d >= v, low bits)
-                d[0] -= (uint32_t)v;
-            } else { // d += -v
-                uint32_t c = (uint32_t)(-v);
-                for (int j = 0; j < 9 && c; j++) {
-                    d[j] += c;
-                    c = d[j] < c;
-                }
-            }
-        }
-        for (int j = 0; j < 8; j++) {
-            d[j] = (d[j] >> 1) | (d[j + 1] << 31);
-        }
-        d[8] >>= 1;
+        int v = (int)(x & ((1u << w) - 1)) + (int)carry;
+        carry = (unsigned)(v >> (w - 1)) & 1;
+        v -= (int)(carry << w);
+        naf[i] = (int8_t)v;
         len = i + 1;
+        i += w;
     }
     return len;
 }
 
-// acc += (bx, +-by, bz) (bz NULL: affine), variable time, every special case handled.
+// acc += (bx, +-by) (affine), variable time, every special case handled.
 static void dlms_ecc_add_signed_vartime(dlms_ecc_jac_t *acc, const LIMB *bx, const LIMB *by,
-    const LIMB *bz, int neg) {
+    int neg) {
     LIMB ny[NL], zero[NL];
-    dlms_ecc_jac_t b;
     if (neg) {
         dlms_ecc_fe_set_small(zero, 0);
         FSUB(ny, zero, by);
         by = ny;
     }
     int inf = (int)dlms_ecc_fe_is_zero(acc->z);
-    int dbl = 0;
-    if (!inf) {
-        dbl = (int)dlms_ecc_jac_add_core(acc, acc, bx, by, bz); // acc == b: acc is garbage
+    if (!inf && !dlms_ecc_jac_add_core(acc, acc, bx, by, NULL)) {
+        return;
     }
-    if (inf || dbl) { // rebuild b, then double it when acc was equal to it
-        dlms_ecc_fe_copy(b.x, bx);
-        dlms_ecc_fe_copy(b.y, by);
-        if (bz) {
-            dlms_ecc_fe_copy(b.z, bz);
-        } else {
-            dlms_ecc_fe_one_mont(b.z);
-        }
-        if (dbl) {
-            dlms_ecc_point_dbl(acc, &b);
-        } else {
-            dlms_ecc_jac_copy(acc, &b);
-        }
+    // acc was infinity, or equal to b (then acc is garbage): rebuild b, double when equal
+    dlms_ecc_jac_t b;
+    dlms_ecc_fe_copy(b.x, bx);
+    dlms_ecc_fe_copy(b.y, by);
+    dlms_ecc_fe_one_mont(b.z);
+    if (inf) {
+        dlms_ecc_jac_copy(acc, &b);
+    } else {
+        dlms_ecc_point_dbl(acc, &b);
     }
 }
 
 // u1 G + u2 Q for verification (public inputs), Straus/Shamir: width-6 wNAF of u1 over the
-// rodata odd multiples of G (mixed additions), width-5 wNAF of u2 over odd multiples of Q
-// computed here, one shared chain of doublings.
+// rodata odd multiples of G, width-5 wNAF of u2 over the odd multiples Q..15Q computed here
+// and made affine with one inversion (Montgomery's trick), so that every addition is mixed;
+// one shared chain of doublings.
 void dlms_ecc_mul2_vartime(dlms_ecc_jac_t *r, const uint8_t *u1, const uint8_t *u2,
     const dlms_ecc_jac_t *q) {
     int8_t n1[257], n2[257];
     dlms_ecc_jac_t qt[8], q2, acc;
+    LIMB pr[8][NL], inv[NL], t[NL];
     int l1 = dlms_ecc_wnaf(n1, u1, 6);
     int l2 = dlms_ecc_wnaf(n2, u2, 5);
     dlms_ecc_jac_copy(&qt[0], q);
     dlms_ecc_point_dbl(&q2, q);
     for (int i = 1; i < 8; i++) {
         dlms_ecc_point_add_vartime(&qt[i], &qt[i - 1], &q2);
+    }
+    // qt[i] = (2i + 1) Q is finite (Q has prime order n > 15): pr[i] = z0 ... zi, then
+    // inv = 1 / pr[7] (plain inverse of the Montgomery representative, times R^3), and
+    // walking back 1 / zi = inv pr[i - 1], inv = inv zi.
+    dlms_ecc_fe_copy(pr[0], qt[0].z);
+    for (int i = 1; i < 8; i++) {
+        FMUL(pr[i], pr[i - 1], qt[i].z);
+    }
+    dlms_ecc_mod_inv_vartime(inv, pr[7], FP);
+    dlms_ecc_mod_to_mont(inv, inv, FP);
+    dlms_ecc_mod_to_mont(inv, inv, FP);
+    for (int i = 7; i >= 0; i--) {
+        if (i) {
+            FMUL(t, inv, pr[i - 1]);
+            FMUL(inv, inv, qt[i].z);
+        } else {
+            dlms_ecc_fe_copy(t, inv);
+        }
+        FSQR(pr[i], t); // pr[i] is free again: 1 / zi^2
+        FMUL(qt[i].x, qt[i].x, pr[i]);
+        FMUL(pr[i], pr[i], t);
+        FMUL(qt[i].y, qt[i].y, pr[i]);
     }
     dlms_ecc_jac_set_inf(&acc);
     for (int i = (l1 > l2 ? l1 : l2) - 1; i >= 0; i--) {
@@ -391,16 +432,12 @@ void dlms_ecc_mul2_vartime(dlms_ecc_jac_t *r, const uint8_t *u1, const uint8_t *
         if (d) {
             int a = d < 0 ? -d : d;
             dlms_ecc_add_signed_vartime(&acc, dlms_ecc_gwnaf[a >> 1][0],
-                dlms_ecc_gwnaf[a >> 1][1], NULL, d < 0);
+                dlms_ecc_gwnaf[a >> 1][1], d < 0);
         }
         d = n2[i];
         if (d) {
             int a = d < 0 ? -d : d;
-            const dlms_ecc_jac_t *p = &qt[a >> 1];
-            if (dlms_ecc_fe_is_zero(p->z)) {
-                continue; // Q of small order cannot occur (decoded points have order n)
-            }
-            dlms_ecc_add_signed_vartime(&acc, p->x, p->y, p->z, d < 0);
+            dlms_ecc_add_signed_vartime(&acc, qt[a >> 1].x, qt[a >> 1].y, d < 0);
         }
     }
     dlms_ecc_jac_copy(r, &acc);
@@ -411,8 +448,9 @@ void dlms_ecc_mul2_vartime(dlms_ecc_jac_t *r, const uint8_t *u1, const uint8_t *
 void dlms_ecc_mul2_vartime(dlms_ecc_jac_t *r, const uint8_t *u1, const uint8_t *u2,
     const dlms_ecc_jac_t *q) {
     dlms_ecc_jac_t a;
-    dlms_ecc_mul_base(&a, u1, 0);
-    dlms_ecc_mul_window(r, u2, q, 0);
+    dlms_ecc_base_point(&a);
+    dlms_ecc_mul_vartime(&a, u1, &a);
+    dlms_ecc_mul_vartime(r, u2, q);
     dlms_ecc_point_add_vartime(r, r, &a);
 }
 #endif

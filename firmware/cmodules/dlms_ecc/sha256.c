@@ -19,38 +19,42 @@ static const uint32_t dlms_ecc_sha256_k[64] = {
 
 #define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
 
-// FIPS 180-4 6.2.2: one 64-byte block. The schedule is kept as a rolling 16-word window.
-static void dlms_ecc_sha256_block(uint32_t *h, const uint8_t *p) {
-    uint32_t w[16], v[8];
-    for (int i = 0; i < 8; i++) {
-        v[i] = h[i];
+// FIPS 180-4 6.2.2: one 64-byte block, message schedule expanded first.
+static void dlms_ecc_sha256_block(uint32_t *st, const uint8_t *p) {
+    uint32_t w[64];
+    for (int i = 0; i < 16; i++) {
+        w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16
+            | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
     }
+    for (int i = 16; i < 64; i++) {
+        uint32_t x = w[i - 15], y = w[i - 2];
+        w[i] = w[i - 16] + w[i - 7]
+            + (ROR(x, 7) ^ ROR(x, 18) ^ (x >> 3))       // sigma0
+            + (ROR(y, 17) ^ ROR(y, 19) ^ (y >> 10));    // sigma1
+    }
+    uint32_t a = st[0], b = st[1], c = st[2], d = st[3];
+    uint32_t e = st[4], f = st[5], g = st[6], h = st[7];
     for (int i = 0; i < 64; i++) {
-        uint32_t x;
-        if (i < 16) {
-            x = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16
-                | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-        } else {
-            uint32_t a = w[(i + 1) & 15], b = w[(i + 14) & 15];
-            x = w[i & 15] + w[(i + 9) & 15]
-                + (ROR(a, 7) ^ ROR(a, 18) ^ (a >> 3))       // sigma0
-                + (ROR(b, 17) ^ ROR(b, 19) ^ (b >> 10));    // sigma1
-        }
-        w[i & 15] = x;
-        uint32_t e = v[4], a = v[0];
-        uint32_t t1 = v[7] + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) + ((e & v[5]) ^ (~e & v[6]))
-            + dlms_ecc_sha256_k[i] + x;
-        uint32_t t2 = (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22))
-            + ((a & v[1]) ^ (a & v[2]) ^ (v[1] & v[2]));
-        for (int j = 7; j > 0; j--) {
-            v[j] = v[j - 1];
-        }
-        v[4] += t1;
-        v[0] = t1 + t2;
+        uint32_t t1 = h + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) + (g ^ (e & (f ^ g)))
+            + dlms_ecc_sha256_k[i] + w[i];
+        uint32_t t2 = (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22)) + ((a & b) | (c & (a | b)));
+        h = g;
+        g = f;
+        f = e;
+        e = d + t1;
+        d = c;
+        c = b;
+        b = a;
+        a = t1 + t2;
     }
-    for (int i = 0; i < 8; i++) {
-        h[i] += v[i];
-    }
+    st[0] += a;
+    st[1] += b;
+    st[2] += c;
+    st[3] += d;
+    st[4] += e;
+    st[5] += f;
+    st[6] += g;
+    st[7] += h;
 }
 
 void dlms_ecc_sha256_init(dlms_ecc_sha256_t *ctx) {
@@ -75,8 +79,10 @@ void dlms_ecc_sha256_update(dlms_ecc_sha256_t *ctx, const uint8_t *data, size_t 
             len -= 64;
             continue;
         }
-        ctx->buf[fill++] = *data++;
-        len--;
+        while (len && fill < 64) {
+            ctx->buf[fill++] = *data++;
+            len--;
+        }
         if (fill == 64) {
             dlms_ecc_sha256_block(ctx->h, ctx->buf);
             fill = 0;
@@ -87,16 +93,22 @@ void dlms_ecc_sha256_update(dlms_ecc_sha256_t *ctx, const uint8_t *data, size_t 
 void dlms_ecc_sha256_final(dlms_ecc_sha256_t *ctx, uint8_t *out) {
     // FIPS 180-4 5.1.1: 0x80, zeros, 64-bit big-endian bit length
     uint64_t bits = ctx->len << 3;
-    uint8_t pad = 0x80;
-    dlms_ecc_sha256_update(ctx, &pad, 1);
-    pad = 0;
-    while ((ctx->len & 63) != 56) {
-        dlms_ecc_sha256_update(ctx, &pad, 1);
+    size_t fill = (size_t)(ctx->len & 63);
+    ctx->buf[fill++] = 0x80;
+    if (fill > 56) {
+        while (fill < 64) {
+            ctx->buf[fill++] = 0;
+        }
+        dlms_ecc_sha256_block(ctx->h, ctx->buf);
+        fill = 0;
     }
-    for (int i = 7; i >= 0; i--) {
-        pad = (uint8_t)(bits >> (8 * i));
-        dlms_ecc_sha256_update(ctx, &pad, 1);
+    while (fill < 56) {
+        ctx->buf[fill++] = 0;
     }
+    for (int i = 0; i < 8; i++) {
+        ctx->buf[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
+    }
+    dlms_ecc_sha256_block(ctx->h, ctx->buf);
     for (int i = 0; i < 32; i++) {
         out[i] = (uint8_t)(ctx->h[i >> 2] >> (24 - 8 * (i & 3)));
     }
@@ -110,18 +122,34 @@ void dlms_ecc_sha256(const uint8_t *data, size_t len, uint8_t *out) {
 }
 
 // RFC 2104 2: H(K ^ opad, H(K ^ ipad, text)); keys longer than a block are not needed here.
-void dlms_ecc_hmac_init(dlms_ecc_hmac_t *ctx, const uint8_t *key, size_t key_len) {
+// The chaining values after the one padded-key block of each hash are kept per key.
+void dlms_ecc_hmac_key(dlms_ecc_hmac_key_t *k, const uint8_t *key, size_t key_len) {
+    dlms_ecc_sha256_t t;
     uint8_t pad[64];
     for (int i = 0; i < 64; i++) {
         pad[i] = (size_t)i < key_len ? key[i] ^ 0x36 : 0x36;
     }
-    dlms_ecc_sha256_init(&ctx->inner);
-    dlms_ecc_sha256_update(&ctx->inner, pad, 64);
+    dlms_ecc_sha256_init(&t);
+    dlms_ecc_sha256_block(t.h, pad);
+    for (int i = 0; i < 8; i++) {
+        k->ih[i] = t.h[i];
+    }
     for (int i = 0; i < 64; i++) {
         pad[i] ^= 0x36 ^ 0x5c;
     }
-    dlms_ecc_sha256_init(&ctx->outer);
-    dlms_ecc_sha256_update(&ctx->outer, pad, 64);
+    dlms_ecc_sha256_init(&t);
+    dlms_ecc_sha256_block(t.h, pad);
+    for (int i = 0; i < 8; i++) {
+        k->oh[i] = t.h[i];
+    }
+}
+
+void dlms_ecc_hmac_init(dlms_ecc_hmac_t *ctx, const dlms_ecc_hmac_key_t *key) {
+    for (int i = 0; i < 8; i++) {
+        ctx->inner.h[i] = key->ih[i];
+    }
+    ctx->inner.len = 64;
+    ctx->key = key;
 }
 
 void dlms_ecc_hmac_update(dlms_ecc_hmac_t *ctx, const uint8_t *data, size_t len) {
@@ -131,8 +159,12 @@ void dlms_ecc_hmac_update(dlms_ecc_hmac_t *ctx, const uint8_t *data, size_t len)
 void dlms_ecc_hmac_final(dlms_ecc_hmac_t *ctx, uint8_t *out) {
     uint8_t ih[32];
     dlms_ecc_sha256_final(&ctx->inner, ih);
-    dlms_ecc_sha256_update(&ctx->outer, ih, 32);
-    dlms_ecc_sha256_final(&ctx->outer, out);
+    for (int i = 0; i < 8; i++) {
+        ctx->inner.h[i] = ctx->key->oh[i];
+    }
+    ctx->inner.len = 64;
+    dlms_ecc_sha256_update(&ctx->inner, ih, 32);
+    dlms_ecc_sha256_final(&ctx->inner, out);
 }
 
 #undef ROR
