@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
 MPY := $(VENV)/bin/micropython
-HEAP ?= 256k
+HEAP ?= 320k
 TCP_PORT ?= 4059
 PTY_LINK ?= /tmp/ksmw-meter-optical
 MICROPYPATH := build/fw-mpy:firmware:host_tests:build/natmod:.frozen:build/romfs-host
@@ -43,7 +43,14 @@ mpy: setup
 	$(VPY) tools/build_romfs.py
 
 test-mp: setup natmods mpy
-	MICROPYPATH=$(MICROPYPATH) $(MPY) -X heapsize=$(HEAP) host_tests/mptest.py $(MPTEST_ROMFS) $(UNIT)
+	@# each test function in a fresh board-sized heap: a board builds its meter once, the
+	@# tests build one per test
+	@fail=0; n=0; for t in $(UNIT); do \
+		for f in $$(sed -n 's/^def \(test_[A-Za-z0-9_]*\).*/\1/p' $$t); do n=$$((n+1)); \
+		MICROPYPATH=$(MICROPYPATH) $(MPY) -X heapsize=$(HEAP) host_tests/mptest.py \
+			$(MPTEST_ROMFS) --only $$f $$t > build/mptest.out 2>&1 \
+			|| { fail=$$((fail+1)); cat build/mptest.out; }; done; done; \
+	echo "micropython: $$((n-fail)) passed, $$fail failed"; test $$fail = 0
 
 test-integration: setup
 	$(VPY) -m pytest -q host_tests/integration

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Firmware entry point: pick the board, run the meter application."""
 import asyncio
+import gc
 import sys
 
 
@@ -18,6 +19,7 @@ def load_board():
 try:
     from meterapp import app
 
+    gc.collect()
     asyncio.run(app.run(load_board()))
 finally:
     asyncio.new_event_loop()

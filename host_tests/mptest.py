@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """Minimal test runner for the MicroPython unix port: imports the named test modules, calls
 every test_* function, prints 'N passed, N failed'; exit status 1 on failure.
-Usage: micropython host_tests/mptest.py [--romfs IMAGE FALLBACK_DIR] host_tests/unit/test_x.py ...
+Usage: micropython host_tests/mptest.py [--romfs IMAGE FALLBACK_DIR] [--only test_name]
+       host_tests/unit/test_x.py ...
 --romfs mounts the firmware's ROMFS image first (tools/romfs_host/romfs_host.py, which must be
 on MICROPYPATH): its bytecode then runs in place, outside the heap, as on a board; when that is
 not possible FALLBACK_DIR (the plain .mpy folder) goes first on sys.path instead."""
@@ -9,7 +10,7 @@ import gc
 import sys
 
 
-def main(paths):
+def main(paths, only=None):
     passed = failed = 0
     for p in paths:
         d, _, f = p.rpartition("/")
@@ -17,7 +18,7 @@ def main(paths):
             sys.path.insert(0, d)
         mod = __import__(f[:-3] if f.endswith(".py") else f)
         for name in sorted(dir(mod)):
-            if not name.startswith("test_"):
+            if not name.startswith("test_") or (only is not None and name != only):
                 continue
             fn = getattr(mod, name)
             if not callable(fn):
@@ -32,7 +33,8 @@ def main(paths):
         del mod  # free each test module before the next one: the heap is board-sized
         sys.modules.pop(f[:-3] if f.endswith(".py") else f, None)
         gc.collect()
-    print("micropython: %d passed, %d failed" % (passed, failed))
+    print("micropython %s%s: %d passed, %d failed" % (
+        " ".join(paths), "::" + only if only else "", passed, failed))
     return failed
 
 
@@ -46,5 +48,12 @@ def romfs(args):
     return args[3:]
 
 
+def only(args):
+    if args[:1] != ["--only"]:
+        return args, None
+    return args[2:], args[1]
+
+
 if __name__ == "__main__":
-    sys.exit(1 if main(romfs(sys.argv[1:])) else 0)
+    a, name = only(romfs(sys.argv[1:]))
+    sys.exit(1 if main(a, name) else 0)

@@ -25,8 +25,9 @@ def main():
     p.add_argument("--tcp-host", default="127.0.0.1")
     p.add_argument("--pty-link", help="also make a symlink to the pty at this path")
     p.add_argument("--no-hdlc", action="store_true")
-    p.add_argument("--heapsize", default="256k")
-    p.add_argument("--lls", help="management client LLS secret")
+    p.add_argument("--heapsize", default="320k")
+    p.add_argument("--pki", default=os.path.join(ROOT, "run", "pki"),
+                   help="test PKI (tools/provision.py makes it when missing); '' for none")
     p.add_argument("--state-dir", default=os.path.join(ROOT, "run", "state"),
                    help="non-volatile state (frame counters ...), kept across restarts")
     p.add_argument("--no-romfs", action="store_true",
@@ -70,8 +71,10 @@ def main():
             os.symlink(path, args.pty_link)
         print("HDLC optical port (pty): %s%s" % (
             path, " -> " + args.pty_link if args.pty_link else ""), flush=True)
-    if args.lls:
-        cmd += ["--lls", args.lls]
+    if args.pki:
+        subprocess.run([sys.executable, os.path.join(ROOT, "tools", "provision.py"), args.pki],
+                       check=True, stdout=subprocess.DEVNULL)
+        cmd += ["--pki", args.pki]
     os.makedirs(os.path.dirname(args.state_dir), exist_ok=True)
     cmd += ["--state-dir", args.state_dir]
     env = dict(os.environ, MICROPYPATH=os.pathsep.join(mpath))

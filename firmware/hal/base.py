@@ -7,14 +7,13 @@ A board provides:
   optical_port()  a non-blocking stream (read/readinto/write + poll) carrying HDLC, or None
   tcp_endpoint()  (host, port) for the IEC 62056-47 wrapper, or None
   identity        dict: manufacturer (3 chars), serial (str), meter_type (str, KSMW 5.1)
-  lls_secret      bytes: management client LLS secret (provisioning)
   store()         power-fail-safe record store on the board's flash filesystem
+  pki()           factory provisioning files {name: bytes} (tools/provision.py) or None
 """
 
 
 class Board:
     identity = {"manufacturer": "KFM", "serial": "1KFM0100000001", "meter_type": "100"}
-    lls_secret = b"12345678"
     hdlc_device_address = 17
     hdlc_inter_octet_ms = 200
 
@@ -30,6 +29,12 @@ class Board:
     def tcp_endpoint(self):
         return None
 
+    def has_optical_port(self):
+        return False
+
     def store(self):
         """Power-fail-safe record store (meterapp.nvstore.RecordStore) or None."""
+        return None
+
+    def pki(self):
         return None

@@ -13,6 +13,7 @@ class HostBoard(Board):
         self.tcp_port = 4059
         self.hdlc_fd = None
         self.state_dir = None
+        self.pki_dir = None
         self._store = None
         i = 1
         while i < len(argv):
@@ -26,8 +27,8 @@ class HostBoard(Board):
                 self.hdlc_fd = int(v)
             elif k == "--state-dir":
                 self.state_dir = v
-            elif k == "--lls":
-                self.lls_secret = v.encode()
+            elif k == "--pki":
+                self.pki_dir = v
             elif k == "--serial":
                 self.identity = dict(self.identity, serial=v)
             else:
@@ -39,6 +40,9 @@ class HostBoard(Board):
 
     def ticks_ms(self):
         return time.ticks_ms()
+
+    def has_optical_port(self):
+        return self.hdlc_fd is not None
 
     def optical_port(self):
         if self.hdlc_fd is None:
@@ -53,6 +57,19 @@ class HostBoard(Board):
 
             self._store = RecordStore(self.state_dir)
         return self._store
+
+    def pki(self):
+        """Files of tools/provision.py in --pki DIR (the factory provisioning step)."""
+        if self.pki_dir is None:
+            return None
+        import os
+
+        files = {}
+        for f in os.listdir(self.pki_dir):
+            if f.endswith(".der") or f == "meter.key":
+                with open(self.pki_dir + "/" + f, "rb") as fh:
+                    files[f] = fh.read()
+        return files
 
     def tcp_endpoint(self):
         if self.tcp_port <= 0:

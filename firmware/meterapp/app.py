@@ -6,32 +6,48 @@ from dlms.server import association as asn
 from dlms.server.server import Server
 from dlms.transport.hdlc_link import HdlcConfig
 from meterapp.objects import Meter
-from meterapp.ports import serve_hdlc, serve_tcp
+from meterapp.ports import HdlcPort, TcpPort
 
 # conformance offered (KSMW 3.3.1); services of later work are added as they land
-CONFORMANCE = (asn.ATTR0_GET | asn.BLOCK_GET | asn.BLOCK_SET | asn.BLOCK_ACTION
+CONFORMANCE = (asn.GENERAL_PROTECTION | asn.ATTR0_GET | asn.BLOCK_GET | asn.BLOCK_SET | asn.BLOCK_ACTION
                | asn.MULTIPLE_REFERENCES | asn.GET | asn.SET | asn.ACTION)
 
 
-def build(board):
+def build(board, ports=False):
+    """Server first, then (for run) the ports' buffers, then the object model: the large
+    long-lived buffers take their blocks before many small objects fragment the heap."""
     hdlc = HdlcConfig(device_address=board.hdlc_device_address,
                       inter_octet_ms=board.hdlc_inter_octet_ms)
+    server = Server([], {}, CONFORMANCE)
+    tcp = opt = None
+    if ports:
+        if board.tcp_endpoint() is not None:
+            tcp = TcpPort(server)
+        opt = HdlcPort(server, hdlc) if board.has_optical_port() else None
     meter = Meter(board, hdlc)
-    server = Server(meter.objects, meter.clients, CONFORMANCE, meter.system_title)
+    server.attach(meter.objects, meter.clients, meter.system_title)
+    server.device = meter.device
+    server.on_association = meter.guard.association
+    server.on_security = meter.guard.security
+    server.on_ended = meter.guard.ended
+    server.date_time = lambda: bytes(meter.clock.datetime())
+    if ports:
+        return meter, server, hdlc, tcp, opt
     return meter, server, hdlc
 
 
 async def run(board):
-    meter, server, hdlc = build(board)
-    ep = board.tcp_endpoint()
-    if ep is not None:
-        await serve_tcp(server, ep[0], ep[1])
+    meter, server, hdlc, tcp, opt = build(board, ports=True)
+    if tcp is not None:
+        ep = board.tcp_endpoint()
+        await tcp.serve(ep[0], ep[1])
         print("meter: DLMS TCP wrapper on %s:%d" % ep)
-    port = board.optical_port()
-    if port is not None:
-        asyncio.create_task(serve_hdlc(server, port, hdlc, board.ticks_ms))
+    if opt is not None:
+        asyncio.create_task(opt.serve(board.optical_port(), board.ticks_ms,
+                                      disabled=meter.guard.optical_disabled))
         print("meter: HDLC optical port ready (server 1/%d)" % hdlc.device_address)
     print("meter: logical device", meter.ldn.decode())
     while True:
         meter.metering.update()
+        meter.guard.tick_second()
         await asyncio.sleep_ms(1000)

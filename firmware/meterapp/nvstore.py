@@ -14,7 +14,7 @@ from dlms.util.crc16 import fcs
 
 MAGIC = b"KR"
 HDR = const(8)  # magic(2) seq(4) len(2)
-MAX_RECORD = const(512)
+MAX_RECORD = const(1024)  # an X.509 certificate fits (KSMW 3.5.2)
 
 
 class RecordStore:
@@ -63,6 +63,27 @@ class RecordStore:
             return None
         self._seq[name] = (best[0], best[2])
         return best[1]
+
+    def names(self, prefix=""):
+        """Names of the records starting with prefix."""
+        out = []
+        for f in os.listdir(self.root):
+            n = f[:-2]
+            if f[-2:] in (".0", ".1") and n.startswith(prefix) and n not in out:
+                out.append(n)
+        return out
+
+    def remove(self, name):
+        """Power-fail safe: an empty record (read as absent) first, then the older slot,
+        then the empty one; an interruption never brings an old copy back."""
+        self.write(name, b"")
+        seq, slot = self._seq[name]
+        for sl in (slot ^ 1, slot):
+            try:
+                os.remove(self._path(name, sl))
+            except OSError:
+                pass
+        self._seq.pop(name, None)
 
     def write(self, name, payload):
         if name not in self._seq:

@@ -12,7 +12,7 @@ import time
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-HEAP = os.environ.get("METER_HEAP", "256k")
+HEAP = os.environ.get("METER_HEAP", "320k")
 
 
 def free_port():
@@ -29,7 +29,7 @@ class Meter:
     host = "127.0.0.1"
     server_logical = 1
     server_physical = 17
-    lls_password = b"12345678"
+    pki = os.path.join(ROOT, "build", "pki")  # tools/provision.py output: keys, certificates
     ldn = b"KFM1000100000001"
 
     def __init__(self, heap=HEAP):
@@ -38,7 +38,8 @@ class Meter:
         self.proc = subprocess.Popen(
             [sys.executable, os.path.join(ROOT, "tools", "run_meter.py"),
              "--tcp-port", str(self.tcp_port), "--heapsize", heap,
-             "--state-dir", os.path.join(ROOT, "build", "state-%d" % self.tcp_port)],
+             "--state-dir", os.path.join(ROOT, "build", "state-%d" % self.tcp_port),
+             "--pki", self.pki],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.pty_path = None
         deadline = time.time() + 20

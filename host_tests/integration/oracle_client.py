@@ -64,7 +64,7 @@ MAX_PDU = 1224
 
 # exception-response (dlms-notes 4.9)
 EXC_NOT_SUPPORTED = b"\xd8\x01\x02"
-EXC_DECIPHERING = b"\xd8\x01\x05"
+EXC_DECIPHERING = b"\xd8\x01\x01"  # KSMW 3.5.3: operation-not-possible
 EXC_NO_ASSOCIATION = b"\xd8\x01\x01"
 
 # results (dlms-notes 4.5)

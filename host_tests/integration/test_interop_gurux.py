@@ -14,7 +14,7 @@ import pytest
 from gurux_dlms import GXByteBuffer, GXDLMSClient
 from gurux_dlms.enums import Authentication, Conformance, DataType, InterfaceType
 
-from gx_client import (AssociationRejected, DataAccessError, GxMeter, ber_to_gurux,
+from gx_client import (AssociationRejected, DataAccessError, GxMeter, HlsRefused, ber_to_gurux,
                        gurux_to_ber, parse_hdlc)
 
 CLOCK = "0-0:1.0.0.255"
@@ -52,8 +52,28 @@ def public(meter, transport, **kw):
     return GxMeter(transport, meter, client_sap=16, **kw)
 
 
+# privileged clients of the simulated meter (meterapp/clients.py test provisioning): the
+# management client (1) on the TCP wrapper with HLS-5 (accepted beside HLS-7 for IDIS
+# head-ends), the maintenance client (6) with HLS-6 on the optical port (KSMW 3.6.2, 3.6.7)
+MGMT_TITLE = bytes.fromhex("4D4D4D0000000001")
+
+
+def client_keys(sap):
+    ek = bytes(((sap << 4) | i) & 0xFF for i in range(16))
+    return ek, bytes(b ^ 0xFF for b in ek)
+
+
 def management(meter, transport, **kw):
-    return GxMeter(transport, meter, client_sap=1, password=meter.lls_password, **kw)
+    if transport == "tcp":
+        opts = dict(client_sap=1, security=0x30, authentication=Authentication.HIGH_GMAC)
+        sap = 1
+    else:
+        opts = dict(client_sap=6, security=0x30, hls_secret=b"maintenance-secret-0123456789")
+        sap = 6
+    ek, ak = client_keys(sap)
+    opts.update(system_title=MGMT_TITLE, block_cipher_key=ek, authentication_key=ak)
+    opts.update(kw)
+    return GxMeter(transport, meter, **opts)
 
 
 # ------------------------------------------------------------------ date-time helpers
@@ -193,28 +213,40 @@ def test_server_conformance_offer(meter, transport):
     assert offer & ATTRIBUTE0_GET, "%06X" % offer
 
 
-def test_management_client_lls_associates(meter, transport):
+def test_management_client_associates(meter, transport):
     with management(meter, transport) as m:
         aare = m.associate()
-        assert aare["result"] == 0 and aare["diagnostic"] == 0
+        assert aare["result"] == 0 and aare["diagnostic"] == 14  # HLS: pass 3/4 followed
+        assert aare["mechanism"] == (5 if transport == "tcp" else 6)
         assert m.get(1, LDN, 2) == LDN_VALUE
         assert m.release().reason == 0
 
 
-def test_wrong_lls_password_rejected(meter, transport):
-    with GxMeter(transport, meter, client_sap=1, password=b"87654321") as m:
-        with pytest.raises(AssociationRejected) as e:
-            m.associate()
-        assert (e.value.result, e.value.source, e.value.diagnostic) == (1, "user", 13), \
-            m.last_exchange()
-    # the right secret is still accepted afterwards
+def test_wrong_credentials_rejected(meter, transport):
+    if transport == "tcp":  # wrong GUEK: the glo-initiateRequest does not decipher
+        with management(meter, transport, block_cipher_key=bytes(16)) as m:
+            with pytest.raises(AssociationRejected) as e:
+                m.associate()
+            assert e.value.result == 1, m.last_exchange()
+    else:  # wrong HLS-6 secret: pass 3 refused with read-write-denied
+        with management(meter, transport, hls_secret=b"not-the-maintenance-secret") as m:
+            with pytest.raises(HlsRefused) as e:
+                m.associate()
+            assert e.value.result == 3, m.last_exchange()
+    # the right credentials are still accepted afterwards
     with management(meter, transport) as m:
         m.associate()
         assert m.get(1, LDN, 2) == LDN_VALUE
-        m.release()
 
 
-# ------------------------------------------------------------------ GET
+def test_lls_management_not_offered(meter, transport):
+    """KSMW 3.6: no client authenticates with LLS; management is HLS-7 (or HLS-5) on LAN."""
+    with GxMeter(transport, meter, client_sap=1, password=b"12345678") as m:
+        with pytest.raises(AssociationRejected) as e:
+            m.associate()
+        assert e.value.result == 1
+
+
 def test_logical_device_name(meter, transport):
     with public(meter, transport) as m:
         m.associate()
@@ -406,7 +438,7 @@ def test_clock_shift_time_as_management(meter, transport):
         try:
             assert m.action(8, CLOCK, SHIFT_TIME, 60, DataType.INT16) == (SUCCESS, None), \
                 m.last_exchange()
-            assert m.trace[-2][1].endswith(b"\x06\x01\x10\x00\x3c")  # method 6, long +60
+            assert m.plain(m.trace[-2][1], True).endswith(b"\x06\x01\x10\x00\x3c")  # method 6, long +60
             shifted = True
             t1, raw = read_clock_utc(m)
             elapsed = time.monotonic() - h0
@@ -425,7 +457,7 @@ def test_max_demand_reset_as_management(meter, transport):
         m.associate()
         assert m.action(4, DEMAND, MD_RESET, 0, DataType.INT8) == (SUCCESS, None), \
             m.last_exchange()
-        assert m.trace[-2][1].endswith(b"\x01\x01\x0f\x00")  # method 1, integer 0
+        assert m.plain(m.trace[-2][1], True).endswith(b"\x01\x01\x0f\x00")  # method 1, integer 0
         assert m.get(4, DEMAND, 2) == 0
         capture = m.get(4, DEMAND, 5)
         assert isinstance(capture, bytes) and len(capture) == 12
@@ -451,13 +483,13 @@ def test_set_and_action_in_blocks(meter, transport):
     with management(meter, transport) as m:
         m.associate()
         now_deviation = host_deviation(m)
-        m.client.maxReceivePDUSize = 20
+        m.client.maxReceivePDUSize = 48  # room for the ciphering overhead (19 bytes)
         mark = len(m.trace)
         assert set_clock_to_host_time(m, now_deviation) == SUCCESS, m.last_exchange()
-        sent = [a for d, a in m.trace[mark:] if d == ">>"]
-        acks = [a for d, a in m.trace[mark:] if d == "<<"]
+        sent = [m.plain(a, True) for d, a in m.trace[mark:] if d == ">>"]
+        acks = [m.plain(a) for d, a in m.trace[mark:] if d == "<<"]
         assert sent[0][:2] == b"\xc1\x02" and all(a[:2] == b"\xc1\x03" for a in sent[1:])
-        assert len(sent) >= 2 and all(len(a) <= 20 for a in sent), [a.hex() for a in sent]
+        assert len(sent) >= 2 and all(len(a) <= 48 for a in sent), [a.hex() for a in sent]
         # each non-final block acknowledged with its number, the last one with the result
         assert acks[:-1] == [b"\xc5\x02\xc1" + n.to_bytes(4, "big") for n in range(
             1, len(sent))], [a.hex(" ") for a in acks]
@@ -471,8 +503,8 @@ def test_set_and_action_in_blocks(meter, transport):
         mark = len(m.trace)
         result, ret = m.action(8, CLOCK, SHIFT_TIME, b"Y" * 150, DataType.OCTET_STRING)
         m.client.maxReceivePDUSize = 1224
-        sent = [a for d, a in m.trace[mark:] if d == ">>"]
-        acks = [a for d, a in m.trace[mark:] if d == "<<"]
+        sent = [m.plain(a, True) for d, a in m.trace[mark:] if d == ">>"]
+        acks = [m.plain(a) for d, a in m.trace[mark:] if d == "<<"]
         assert sent[0][:2] == b"\xc3\x04" and all(a[:2] == b"\xc3\x06" for a in sent[1:])
         assert len(sent) >= 2 and all(len(a) <= 64 for a in sent), [a.hex() for a in sent]
         assert acks[:-1] == [b"\xc7\x04\xc1" + n.to_bytes(4, "big") for n in range(

@@ -91,8 +91,11 @@ def mgmt(t, **kw):
     return t.hls7(MANAGEMENT, **kw)
 
 
-def security_state(t):
-    """(last security event code, [G_EC_01..10]) read by the management client."""
+def security_state(t, s=None):
+    """(last security event code, [G_EC_01..10]) read by the management client: through
+    the open session s (a new association would itself record event 26 first)."""
+    if s is not None:
+        return s.value(1, EVENT, 2), [s.value(1, ln, 2) for ln in G_EC]
     with mgmt(t) as s:
         return s.value(1, EVENT, 2), [s.value(1, ln, 2) for ln in G_EC]
 
@@ -211,7 +214,8 @@ def test_hls5_plc_management(target):
 
 def test_hls7_wrong_signature_refused_event_46(target):
     t = target
-    _, before = security_state(t)
+    watch = mgmt(t).__enter__()  # open during the failures: reads the last event after
+    _, before = security_state(t, watch)
     # a well-formed signature made with a key the management client's setup does not trust
     with t.session(MANAGEMENT) as s:
         r = s.associate_hls7(sign_key=t.pki.key["client2"], expect_ok=False)
@@ -223,7 +227,8 @@ def test_hls7_wrong_signature_refused_event_46(target):
         sig = oc.sign_raw(t.client_key(MANAGEMENT), b"whatever")
         r = s.associate_hls7(f_stoc=sig, expect_ok=False)
         assert r.result == READ_WRITE_DENIED, r
-    event, after = security_state(t)
+    event, after = security_state(t, watch)
+    watch.__exit__(None, None, None)
     assert event == 46, event  # association authentication failure (KSMW 5.12)
     assert after[G_AUTH] == before[G_AUTH] + 2, (before, after)
     assert_serving(t)
@@ -360,9 +365,10 @@ def test_security_activate(fresh):
         # the same policy again, and a stronger one (digitally signed responses)
         assert s.action(64, security_setup(1), 1, d_enum(0x6C)).result == SUCCESS
         assert s.action(64, security_setup(1), 1, d_enum(0xEC)).result == SUCCESS
-        assert s.value(64, security_setup(1), 2) == 0xEC
-    with mgmt(t) as s:
-        assert s.value(64, CURRENT_SECURITY_SETUP, 2) == 0xEC  # kept
+        # signed responses need general-signing: service-specific glo- requests are refused
+        assert s.glo(get_request(64, security_setup(1), 2)).apdu == oc.EXC_NOT_SUPPORTED
+    with t.hls7(READOUT) as s:
+        assert s.value(64, security_setup(1), 2) == 0xEC  # kept
 
 
 def _cert_entries(s, sap):
@@ -519,11 +525,11 @@ def test_replayed_apdu(target):
 
 def test_replay_counts_in_group_7(target):
     t = target
-    _, before = security_state(t)
     with mgmt(t) as s:
+        _, before = security_state(t, s)
         s.glo(get_request(1, LDN[0], 2))
         s.send(s.last_request)
-    event, after = security_state(t)
+        event, after = security_state(t, s)
     assert event == 50 and after[G_DEVICE] == before[G_DEVICE] + 1, (before, after)
 
 
@@ -543,10 +549,11 @@ def test_wrong_key(target):
 
 def test_ciphered_aarq_with_wrong_key(target):
     t = target
-    with t.session(MANAGEMENT, ek=os.urandom(16)) as s:
-        a = s.aarq_ciphered(7, BASE_CONFORMANCE, None, ctos=os.urandom(32))
-        assert a.result == 1 and a.user_info is None, a.apdu.hex()  # decisions.md
-    assert security_state(t)[0] == 49
+    with mgmt(t) as watch:
+        with t.session(MANAGEMENT, ek=os.urandom(16)) as s:
+            a = s.aarq_ciphered(7, BASE_CONFORMANCE, None, ctos=os.urandom(32))
+            assert a.result == 1 and a.user_info is None, a.apdu.hex()  # decisions.md
+        assert security_state(t, watch)[0] == 49
 
 
 @pytest.mark.parametrize("sap", [MANAGEMENT, READOUT, PLC])

@@ -76,3 +76,20 @@ def test_rlre_with_user_information():
     assert acse.parse_release(memoryview(h("6200"))) == (None, None)
     reason, ui = acse.parse_release(memoryview(h("6203800100")))
     assert reason == 0 and ui is None
+
+
+def test_aare_with_certificate_uses_long_lengths():
+    # responding-AE-qualifier with the meter certificate (KSMW 3.3.3): 0x82 BER lengths
+    from dlms.apdu.axdr import Writer
+
+    cert = bytes(range(256)) + bytes(144)
+    w = Writer(700)
+    acse.write_aare(w, 3, 0, 14, b"\x28\x00", mechanism=7, stoc=bytes(32),
+                    server_title=b"KFM\x00\x05\xf5\xe1\x01", certificate=cert)
+    r = bytes(w.mv[: w.pos])
+    assert r[:2] == b"\x61\x82" and (r[2] << 8 | r[3]) == len(r) - 4
+    i = r.index(b"\xa5\x82")
+    assert r[i + 2:i + 8] == b"\x01\x94\x04\x82\x01\x90" and r[i + 8:i + 408] == cert
+    q = acse.parse_aarq(memoryview(
+        b"\x60\x12\xa1\x09\x06\x07\x60\x85\x74\x05\x08\x01\x01\xa7\x05\x04\x03abc"))
+    assert q.calling_ae_qualifier

@@ -5,7 +5,7 @@ from struct import unpack_from
 from unitlib import FakeBoard, Session, h
 
 from dlms.apdu import axdr
-from dlms.apdu.axdr import decode
+from dlms.apdu.axdr import Reader
 
 AARQ_PUBLIC = h("601DA109060760857405080101BE10040E01000000065F1F0400007E1F04B0")
 
@@ -23,10 +23,15 @@ def public():
     return s
 
 
-def management(max_pdu="04B0"):
-    s = Session(sap=1)
-    r = s.req(aarq_lls(max_pdu=max_pdu))
-    assert r[15:18] == h("020100"), r
+def management(max_pdu=0x4B0, board=None):
+    """The management client's service layer without its security (tested in
+    test_secured.py): an association opened directly."""
+    s = Session(sap=1, board=board)
+    a = s.a
+    a.client = s.meter.clients[1]
+    a.status = 2
+    a.conformance = s.server.conformance
+    a.client_max_pdu = max_pdu
     return s
 
 
@@ -48,12 +53,12 @@ def test_aare_negotiates_conformance_and_pdu():
 
 
 def test_association_refusals():
-    s = Session(sap=1)
-    r = s.req(aarq_lls(b"wrong!!!"))
-    assert r[15:18] == h("020101") and r[22:25] == h("02010D")  # auth failure (13)
-    s = Session(sap=1)
-    r = s.req(AARQ_PUBLIC)  # no mechanism for a client that needs LLS
-    assert r[15:18] == h("020101") and r[24] == 12
+    s = Session(sap=6, port="hdlc")
+    r = s.req(aarq_lls(b"wrong!!!"))  # LLS in the plain context for an HLS-6 client
+    assert r[15:18] == h("020101") and r[22:25] == h("020102")  # context not supported
+    s = Session(sap=1)  # the management client is not on the optical port (KSMW 3.6.2)
+    r = Session(sap=1, port="hdlc").req(AARQ_PUBLIC)
+    assert r[15:18] == h("020101") and r[24] == 1
     s = Session()
     r = s.req(h("601DA109060760857405080102BE10040E01000000065F1F0400007E1F04B0"))  # SN
     assert r[24] == 2
@@ -117,7 +122,7 @@ def test_get_with_list():
 
 
 def test_object_list_by_block_transfer():
-    s = management(max_pdu="0100")  # client accepts 256-byte APDUs
+    s = management(max_pdu=0x100)  # client accepts 256-byte APDUs
     r = s.req(get(15, h("0000280000FF"), 2))
     data = bytearray()
     blocks = 0
@@ -134,24 +139,27 @@ def test_object_list_by_block_transfer():
         if last:
             break
         r = s.req(h("C002C1") + bn.to_bytes(4, "big"))
-    tag, items = decode(data)
-    assert tag == axdr.ARRAY and blocks > 3
-    entries = [(e[1][0][1], e[1][1][1], e[1][2][1]) for e in items]
+    rd = Reader(memoryview(data))
+    assert rd.u8() == axdr.ARRAY and blocks > 3
+    entries = []
+    for _ in range(rd.length()):  # element by element: the whole list is large
+        e = rd.data()[1]
+        entries.append((e[0][1], e[1][1], e[2][1]))
+    assert rd.left() == 0
     assert (15, 3, h("0000280000FF")) in entries and (8, 0, CLOCK) in entries
     assert len(entries) == len(s.meter.objects)
     assert s.req(h("C002C100000001")) == h("C402C101 00000001 0110")  # no long get now
 
 
 def test_block_number_errors():
-    s = management(max_pdu="0100")
+    s = management(max_pdu=0x100)
     s.req(get(15, h("0000280000FF"), 2))
     assert s.req(h("C002C100000007")) == h("C402C101 00000007 0113")
 
 
 def test_set_clock_and_rules():
     b = FakeBoard()
-    s = Session(sap=1, board=b)
-    s.req(aarq_lls())
+    s = management(board=b)
     clk = s.meter.clock
     # 2026-12-01 12:00:00 local (winter, UTC+1)
     dt = h("07EA0C01FF0C000000 8000FF")

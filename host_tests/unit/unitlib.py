@@ -19,34 +19,57 @@ class FakeBoard:
     """Board with a settable clock (unix ms) for the meter application."""
 
     identity = {"manufacturer": "KFM", "serial": "1KFM0100000001", "meter_type": "100"}
-    lls_secret = b"12345678"
     hdlc_device_address = 17
     hdlc_inter_octet_ms = 200
 
     def __init__(self, t_ms=1782864000000):  # 2026-07-01 00:00:00 UTC
-        gc.collect()  # tests build many meters in one board-sized heap
         self.t = t_ms
 
     def now_ms(self):
         return self.t
 
+    store_obj = None
+    pki_files = None
+
     def store(self):
-        return None
+        return self.store_obj
+
+    def pki(self):
+        return self.pki_files
+
+
+_W = None  # one response buffer for every session: tests build many meters in one heap
+_LAST = None  # the last meter built: released when the next one is built
 
 
 class Session:
-    """One association of the simulated meter's server, APDU in, APDU out."""
+    """One association of the simulated meter's server, APDU in, APDU out. A new Session
+    builds a new meter and releases the previous one (a board holds one meter: the heap is
+    board-sized); share=session adds an association to that session's meter instead."""
 
-    def __init__(self, sap=16, board=None, port="tcp"):
+    def __init__(self, sap=16, board=None, port="tcp", share=None):
+        global _W, _LAST
         from dlms.apdu.axdr import Writer
         from dlms.server.association import Association
         from meterapp.app import build
 
-        self.board = board or FakeBoard()
-        self.meter, self.server, _ = build(self.board)
+        if share is not None:
+            self.board, self.meter, self.server = share.board, share.meter, share.server
+        else:
+            if _LAST is not None:
+                _LAST.release()
+            gc.collect()
+            self.board = board or FakeBoard()
+            self.meter, self.server, _ = build(self.board)
+            _LAST = self
         self.a = Association(self.server, port)
         self.a.client_sap = sap
-        self.w = Writer(2048)
+        if _W is None:
+            _W = Writer(2048)
+        self.w = _W
+
+    def release(self):
+        self.meter = self.server = self.a = self.board = None
 
     def req(self, apdu):
         self.w.pos = 0

@@ -43,6 +43,7 @@ class Aarq:
     __slots__ = (
         "context", "mechanism", "auth_value", "calling_title", "user_info",
         "dedicated_key", "version", "conformance", "max_pdu", "initiate_error",
+        "calling_ae_qualifier",
     )
 
     def __init__(self):
@@ -56,6 +57,7 @@ class Aarq:
         self.conformance = 0
         self.max_pdu = 0
         self.initiate_error = INIT_OK
+        self.calling_ae_qualifier = False
 
 
 def _ber_len(r):
@@ -111,6 +113,8 @@ def parse_aarq(mv):
             if len(v) < 2 or v[0] != 0x04 or v[1] != len(v) - 2:
                 raise DecodeError("ap title")
             a.calling_title = bytes(v[2:])
+        elif tag == 0xA7:  # calling-AE-qualifier: the client's certificate, not used
+            a.calling_ae_qualifier = True  # (KSMW 3.3.3) but answered with ours
         elif tag == 0xBE:  # user-information: 04 len xDLMS APDU
             if len(v) < 2 or v[0] != 0x04:
                 raise DecodeError("user info")
@@ -152,9 +156,12 @@ def _ber_hdr(w, tag, n):
     w.u8(tag)
     if n < 0x80:
         w.u8(n)
-    else:
+    elif n < 0x100:
         w.u8(0x81)
         w.u8(n)
+    else:
+        w.u8(0x82)
+        w.u16(n)
 
 
 def write_initiate_response(w, conformance, max_pdu):
@@ -167,8 +174,10 @@ def write_initiate_response(w, conformance, max_pdu):
 
 
 def write_aare(w, context, result, diag, user_info=None, mechanism=None, stoc=None,
-               server_title=None, provider_diag=False):
-    """Write an AARE. user_info is a callable writing the xDLMS part, or bytes, or None."""
+               server_title=None, provider_diag=False, certificate=None):
+    """Write an AARE. user_info is a callable writing the xDLMS part, or bytes, or None;
+    certificate: the server's signing certificate for responding-AE-qualifier (KSMW
+    3.3.3, when the AARQ carried the client's)."""
     start = w.pos
     w.raw(b"\x61\x00")  # length patched at the end (AARE stays < 128 + fits 0x81 form)
     body = w.pos
@@ -185,6 +194,11 @@ def write_aare(w, context, result, diag, user_info=None, mechanism=None, stoc=No
         w.u8(0x04)
         w.u8(len(server_title))
         w.raw(server_title)
+    if certificate is not None:
+        n = len(certificate)
+        _ber_hdr(w, 0xA5, n + (2 if n < 0x80 else 3 if n < 0x100 else 4))
+        _ber_hdr(w, 0x04, n)
+        w.raw(certificate)
     if mechanism is not None:
         w.raw(b"\x88\x02\x07\x80\x89\x07")
         w.raw(OID_PREFIX)
@@ -213,11 +227,16 @@ def _patch_len(w, start, body):
     n = w.pos - body
     if n < 0x80:
         w.buf[start + 1] = n
-    else:  # shift the body one byte to make room for the 0x81 form
-        w.mv[body + 1:w.pos + 1] = bytes(w.mv[body:w.pos])
-        w.buf[start + 1] = 0x81
+        return
+    k = 1 if n < 0x100 else 2  # shift the body to make room for the 0x81 / 0x82 form
+    w.mv[body + k:w.pos + k] = bytes(w.mv[body:w.pos])
+    w.buf[start + 1] = 0x80 | k
+    if k == 1:
         w.buf[start + 2] = n
-        w.pos += 1
+    else:
+        w.buf[start + 2] = n >> 8
+        w.buf[start + 3] = n & 0xFF
+    w.pos += k
 
 
 def parse_release(mv):

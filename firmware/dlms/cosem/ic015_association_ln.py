@@ -8,6 +8,7 @@ from micropython import const
 
 from dlms.apdu import axdr
 from dlms.apdu.acse import OID_PREFIX
+from dlms.security import gcm
 from dlms.cosem.base import (
     OTHER_REASON, READ_WRITE_DENIED, SUCCESS, TYPE_UNMATCHED, CosemObject,
 )
@@ -41,7 +42,7 @@ class AssociationLN(CosemObject):
     def get(self, attr, w, ctx):
         c = self._target(ctx)
         if attr == 2:
-            return self._object_list(w, ctx, c.role)
+            return self._object_list(w, ctx, c)
         if attr == 3:  # associated_partners_id {client_SAP integer, server_SAP long-unsigned}
             w.structure(2)
             w.tagged(axdr.INT8, c.sap)
@@ -67,7 +68,7 @@ class AssociationLN(CosemObject):
             w.u8(7)
             w.raw(OID_PREFIX)
             w.u8(2)
-            w.u8(c.mechanism)
+            w.u8(ctx.mechanism if self._live(ctx) and ctx.mechanism else c.mechanism)
         elif attr == 7:
             return READ_WRITE_DENIED
         elif attr == 8:
@@ -84,15 +85,17 @@ class AssociationLN(CosemObject):
             return super().get(attr, w, ctx)
         return SUCCESS
 
-    def _object_list(self, w, ctx, role):
+    def _object_list(self, w, ctx, client):
+        role = client.role
         objs = ctx.objects
         n = 0
         for o in objs:
             if role.visible(o):
                 n += 1
-        return self._object_list_gen(w, objs, role, n)
+        return self._object_list_gen(w, objs, client, n)
 
-    def _object_list_gen(self, w, objs, role, n):
+    def _object_list_gen(self, w, objs, client, n):
+        role = client.role
         # object_list_element {class_id, version, logical_name, access_rights} (Blue Book 4.4.3)
         w.array(n)
         for o in objs:
@@ -107,7 +110,7 @@ class AssociationLN(CosemObject):
             for a in o.ATTRS:
                 w.structure(3)
                 w.tagged(axdr.INT8, a)
-                w.tagged(axdr.ENUM, role.attr_access(o, a))
+                w.tagged(axdr.ENUM, role.attr_access(o, a, client))
                 sel = getattr(o, "SELECTORS", None)
                 if sel and a == 2:
                     w.array(len(sel))
@@ -119,19 +122,38 @@ class AssociationLN(CosemObject):
             for m in o.METHODS:
                 w.structure(2)
                 w.tagged(axdr.INT8, m)
-                w.tagged(axdr.ENUM, role.method_access(o, m))
+                w.tagged(axdr.ENUM, role.method_access(o, m, client))
             yield
 
     def set(self, attr, d, ctx):
-        if attr != 7:
-            return READ_WRITE_DENIED
+        if attr != 7 or self._target(ctx).mechanism != 1:
+            return READ_WRITE_DENIED  # HLS secrets change only through method 2
         if d[0] != axdr.OCTET_STRING or not 1 <= len(d[1]) <= 32:
             return TYPE_UNMATCHED
         self._target(ctx).set_secret(d[1])
         return SUCCESS
 
     def action(self, method, d, ctx):
-        # reply_to_HLS_authentication / change_HLS_secret need an HLS mechanism (security issue)
-        if method == 1 and ctx.status == ASSOCIATION_PENDING and ctx.hls_reply is not None:
-            return ctx.hls_reply(d)
-        return (READ_WRITE_DENIED if method == 1 else OTHER_REASON), None
+        if method == 1:  # reply_to_HLS_authentication (dlms-notes 5.7)
+            if ctx.status == ASSOCIATION_PENDING and ctx.hls_reply is not None:
+                return ctx.hls_reply(d)
+            return READ_WRITE_DENIED, None
+        return self._change_secret(d, ctx)
+
+    def _change_secret(self, d, ctx):
+        # change_HLS_secret: new HLS-6 secret of 16..32 bytes, key-wrapped with the master
+        # key (KSMW 3.6 Association LN; RFC 3394)
+        c = self._target(ctx)
+        if d is None or d[0] != axdr.OCTET_STRING:
+            return TYPE_UNMATCHED, None
+        wrapped = d[1]
+        if c.mechanism != 6 or c.keys is None or c.keys.master is None:
+            return READ_WRITE_DENIED, None
+        n = len(wrapped) - 8
+        if n not in (16, 24, 32):
+            return OTHER_REASON, None
+        secret = bytearray(n)
+        if not gcm.aes_unwrap(c.keys.master.key, wrapped, secret):
+            return OTHER_REASON, None
+        ctx.defer(lambda: c.set_secret(secret))
+        return SUCCESS, None

@@ -28,7 +28,9 @@ for _p, _g in _GLO.items():
     _PLAIN[_g] = _p
     _PLAIN[_g + (0x08 if _g >= 0xC8 else 0x20)] = _p
 
-_aad = bytearray(1 + 32 + MAX_APDU)  # scratch for SC || AK || APDU
+# scratch for SC || AK || (general-ciphering header fields, up to 255 bytes) || APDU, shared
+# with dlms.security.general: one protection operation at a time
+_aad = bytearray(1 + 32 + 255 + MAX_APDU)
 _iv = bytearray(12)
 
 
@@ -85,7 +87,9 @@ def protect(sc, ek, ak, title, ic, apdu, out, off=0):
     p = off + 5
     mv = memoryview(out)
     if sc & SC_ENC:
-        aad = _prepare(sc, ak, title, ic, None) if sc & SC_AUTH else memoryview(_aad)[:0]
+        aad = _prepare(sc, ak, title, ic, None)  # also sets the IV
+        if not sc & SC_AUTH:
+            aad = memoryview(_aad)[:0]
         tag = mv[p + n:p + n + TAG_LEN] if sc & SC_AUTH else bytearray(TAG_LEN)
         gcm.gcm_encrypt(ek, _iv, aad, apdu, mv[p:p + n], tag)
     else:
@@ -147,3 +151,18 @@ def hls5(ek, ak, title, ic, challenge, sc=SC_AUTH):
     out[4] = ic & 0xFF
     gcm.gmac(ek, _iv, _prepare(sc, ak, title, ic, challenge), memoryview(out)[5:])
     return bytes(out)
+
+
+def hmac_sha256(key, msg):
+    """HMAC-SHA256 (RFC 2104) for the frame counter readout (KSMW 11.2)."""
+    import hashlib
+
+    if len(key) > 64:
+        key = hashlib.sha256(key).digest()
+    k = bytearray(64)
+    k[: len(key)] = key
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in k))
+    inner.update(msg)
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in k))
+    outer.update(inner.digest())
+    return outer.digest()

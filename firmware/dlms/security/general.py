@@ -48,7 +48,7 @@ _OTHER = const(3)
 _DECIPHERING = const(5)
 _NO_BROADCAST = const(0xBF)
 
-_aad = bytearray(1 + 32 + MAX_HDR + MAX_APDU)  # SC || AK || header fields (|| APDU)
+_aad = cipher._aad  # SC || AK || header fields (|| APDU): the one AAD scratch buffer
 _iv = bytearray(12)
 _tag = bytearray(TAG_LEN)
 _digest = bytearray(32)

@@ -30,46 +30,78 @@ MAX_PDU = const(1224)  # KSMW 3.3.1: max receive and transmit PDU size
 STREAM_SIZE = const(MAX_PDU + 512)  # one PDU of pending block data + one streamed element
 
 
-class Role:
-    """Access rights of a client (KSMW 3.6). visible: set of logical names, or None for all."""
+SECURITY_CLASSES = (15, 64)  # Association LN and Security setup: per-client objects
 
-    def __init__(self, name, visible=None, write=False, act=False):
+
+class Role:
+    """Access rights of a client (KSMW 3.6). visible: set of logical names, or None for all.
+    write/act: may write writable attributes / invoke methods; admin: may also manage
+    other clients' Association LN and Security setup objects (KSMW 3.5: management and
+    maintenance clients); public_methods: (class_id, method) pairs any role may invoke."""
+
+    def __init__(self, name, visible=None, write=False, act=False, admin=False,
+                 public_methods=()):
         self.name = name
         self._visible = visible
         self.write = write
         self.act = act
+        self.admin = admin
+        self.public_methods = public_methods
 
     def visible(self, obj):
         return self._visible is None or obj.ln in self._visible
 
-    def attr_access(self, obj, attr):
+    def _foreign(self, obj, client):
+        # another client's security object: read-only unless admin
+        if self.admin or obj.CLASS_ID not in SECURITY_CLASSES:
+            return False
+        owner = getattr(obj, "client", None)
+        return owner is not None and owner is not client
+
+    def attr_access(self, obj, attr, client=None):
         if not self.visible(obj) or attr not in obj.ATTRS:
             return NO_ACCESS
         mode = NO_ACCESS if attr in obj.NOT_READABLE else READ
-        if self.write and attr in obj.WRITABLE:
+        if self.write and attr in obj.WRITABLE and not self._foreign(obj, client):
             mode |= WRITE
         return mode
 
-    def method_access(self, obj, m):
-        if self.act and self.visible(obj) and m in obj.METHODS:
+    def method_access(self, obj, m, client=None):
+        if not self.visible(obj) or m not in obj.METHODS:
+            return NO_ACCESS
+        if (obj.CLASS_ID, m) in self.public_methods:
+            return METHOD_ACCESS
+        if self.act and not self._foreign(obj, client):
             return METHOD_ACCESS
         return NO_ACCESS
 
 
 class ClientConfig:
-    """One client SAP of KSMW 3.6 with its mechanism and secret."""
+    """One client SAP of KSMW 3.6 with its mechanism and secret.
+    mechanisms: further authentication mechanisms accepted besides `mechanism`;
+    preestablished: the association exists without AARQ (KSMW 3.6.4, 3.6.9)."""
 
-    def __init__(self, sap, role, mechanism=0, secret=None, context=1, keys=None, ports=None):
+    def __init__(self, sap, role, mechanism=0, secret=None, context=1, keys=None, ports=None,
+                 mechanisms=(), preestablished=False, conformance=None):
         self.sap = sap
         self.role = role
         self.mechanism = mechanism
+        self.mechanisms = mechanisms
         self.secret = secret
         self.context = context  # 1 LN, 3 LN with ciphering (dlms-notes 3.4)
         self.keys = keys  # secured.KeySet for ciphered contexts
         self.ports = ports  # ports this client may use (KSMW 3.6), None = all
+        self.preestablished = preestablished
+        self.conformance = conformance  # services of a pre-established association
+        self.on_secret = None  # persists a changed secret
+
+    def accepts(self, mechanism):
+        return mechanism == self.mechanism or mechanism in self.mechanisms
 
     def set_secret(self, s):
         self.secret = bytes(s)
+        if self.on_secret is not None:
+            self.on_secret(self)
 
 
 class Association:
@@ -78,7 +110,6 @@ class Association:
     def __init__(self, server, port="tcp"):
         self.server = server
         self.port = port
-        self.objects = server.objects
         self.server_sap = 1
         self.client_sap = None  # set by the transport (HDLC source address / wrapper wPort)
         self.server_max_pdu = MAX_PDU
@@ -89,12 +120,18 @@ class Association:
         self.reset()
 
     def reset(self):
+        if getattr(self, "status", 0) == ASSOCIATED and self.client is not None \
+                and not self.client.preestablished:
+            self.server.association_ended(self)
         self.client = None
         self.status = NON_ASSOCIATED
         self.conformance = 0
         self.client_max_pdu = 0
         self.hls_reply = None
         self.prot = None  # secured.Protection of a ciphered context
+        self.mechanism = 0
+        self.client_title = None  # calling-AP-title of the AARQ
+        self.deferred = None  # actions to run once the response is written
         self.abort_blocks()
 
     def abort_blocks(self):
@@ -110,6 +147,10 @@ class Association:
         self.blk_target = None
 
     @property
+    def objects(self):
+        return self.server.objects
+
+    @property
     def associated(self):
         return self.status == ASSOCIATED
 
@@ -118,7 +159,22 @@ class Association:
         return c if c < self.server_max_pdu else self.server_max_pdu
 
     def attr_access(self, obj, attr):
-        return self.client.role.attr_access(obj, attr) if self.client else NO_ACCESS
+        c = self.client
+        return c.role.attr_access(obj, attr, c) if c else NO_ACCESS
 
     def method_access(self, obj, m):
-        return self.client.role.method_access(obj, m) if self.client else NO_ACCESS
+        c = self.client
+        return c.role.method_access(obj, m, c) if c else NO_ACCESS
+
+    def defer(self, fn):
+        """Run fn after the current response is written (key changes, KSMW 3.5.3)."""
+        if self.deferred is None:
+            self.deferred = []
+        self.deferred.append(fn)
+
+    def run_deferred(self):
+        d = self.deferred
+        if d:
+            self.deferred = None
+            for fn in d:
+                fn()

@@ -18,6 +18,8 @@ from dlms.cosem.base import (
 from dlms.cosem.ic015_association_ln import ASSOCIATED, ASSOCIATION_PENDING, NON_ASSOCIATED
 from dlms.security import cipher
 from dlms.server import association as asn
+from dlms.security import general
+from dlms.server import protected_general as pg
 from dlms.server import secured
 
 GET_REQUEST = const(0xC0)
@@ -35,9 +37,13 @@ OPERATION_NOT_POSSIBLE = const(1)
 SERVICE_NOT_SUPPORTED = const(2)
 OTHER = const(3)
 PDU_TOO_LONG = const(4)
-DECIPHERING_ERROR = const(5)
+DECIPHERING_ERROR = const(5)  # Green Book; KSMW 3.5.3 asks operation-not-possible instead
+PROTECTION_FAILED = const(1)  # KSMW 3.5.3: request the meter cannot decrypt or verify
 INVOCATION_COUNTER_ERROR = const(6)
-DIAG_CALLING_TITLE = const(3)  # calling-AP-title-not-recognized
+DIAG_CALLING_TITLE = const(3)
+EVENT_KEYS_CHANGED = const(48)  # KSMW 5.12 security event codes
+EVENT_DECRYPT = const(49)
+EVENT_REPLAY = const(50)  # calling-AP-title-not-recognized
 # ACTION current association (0-0:40.0.0.255) method 1: reply_to_HLS_authentication
 _HLS_REPLY = b"\xc3\x01"
 _HLS_REPLY_DESC = b"\x00\x0f\x00\x00\x28\x00\x00\xff\x01"
@@ -46,8 +52,9 @@ BLOCK_HDR = const(12)  # C4 02 iid last block(4) choice len(<=3): room kept in e
 MAX_LIST = const(64)  # with-list references per request (KSMW 3.3.1 asks >= 16)
 BLOCK_BUF = const(4096)  # SET/ACTION reassembly limit (largest writable value)
 
-# access, general-block-transfer, general-glo/ded-ciphering, general-ciphering, general-signing
+# access, general-block-transfer; general protection outside a ciphered context
 _KNOWN_NOT_OFFERED = (0xD9, 0xE0, 0xDB, 0xDC, 0xDD, 0xDF)
+_GENERAL = (0xDB, 0xDC, 0xDD, 0xDF)  # general-glo/ded-ciphering, -ciphering, -signing
 
 _KIND_SET = const(1)
 _KIND_ACTION = const(2)
@@ -55,6 +62,19 @@ _KIND_ACTION = const(2)
 
 class Malformed(Exception):
     pass
+
+
+_BUFS = None
+
+
+def _buffers():
+    """Working buffers, allocated once at boot: a device runs one server, which handles one
+    request at a time."""
+    global _BUFS
+    if _BUFS is None:
+        _BUFS = (bytearray(256), bytearray(BLOCK_BUF), bytearray(asn.MAX_PDU + 64),
+                 Writer(asn.MAX_PDU + 64), Writer(32))
+    return _BUFS
 
 
 def _exception(w, state, service):
@@ -65,22 +85,32 @@ def _exception(w, state, service):
 
 class Server:
     def __init__(self, objects, clients, conformance, system_title=b"KFM\x00\x05\xf5\xe1\x01"):
+        self.conformance = conformance
+        self.attach(objects, clients, system_title)
+        self.on_association = None  # hook(assoc, accepted, diag) for logs and lockout
+        self.on_security = None  # hook(assoc, event) for security events (KSMW 5.12)
+        self.on_ended = None  # hook(assoc) when an established association ends
+        self.device = None  # device.DeviceSecurity: signing key pair, certificates
+        self.date_time = None  # () -> 12-byte date-time for general-ciphering responses
+        b = _buffers()
+        self._layers = pg.layers(b[2])  # general protection, allocated at boot
+        self._scratch = b[0]  # deciphered InitiateRequest
+        self._block_buf = b[1]  # SET/ACTION block reassembly, one at a time
+        self._block_owner = None
+        # deciphered request and plain response of a protected exchange; requests are
+        # handled one at a time, so one pair serves every association
+        self._plain = b[2]
+        self._out = b[3]
+        self._init_w = b[4]
+
+    def attach(self, objects, clients, system_title):
+        """The object model and clients (built after the server's buffers at boot)."""
         self.objects = objects
         self.by_ln = {}
         for o in objects:
             self.by_ln[o.ln] = o
         self.clients = clients  # SAP -> ClientConfig
-        self.conformance = conformance
         self.system_title = system_title
-        self.on_association = None  # hook(assoc, accepted, diag) for logs and lockout
-        self._scratch = bytearray(256)  # deciphered InitiateRequest
-        self._block_buf = bytearray(BLOCK_BUF)  # SET/ACTION block reassembly, one at a time
-        self._block_owner = None
-        # deciphered request and plain response of a protected exchange; requests are
-        # handled one at a time, so one pair serves every association
-        self._plain = bytearray(asn.MAX_PDU + 64)
-        self._out = Writer(asn.MAX_PDU + 64)
-        self._init_w = Writer(32)
 
     # ------------------------------------------------------------------ entry point
     def handle(self, a, req, w):
@@ -103,6 +133,8 @@ class Server:
             elif a.prot is not None and cipher.plain_tag(tag) in (
                     GET_REQUEST, SET_REQUEST, ACTION_REQUEST):
                 self._protected(a, req, w)
+            elif tag in _GENERAL and a.prot is not None:
+                self._general(a, req, w)
             elif tag in _KNOWN_NOT_OFFERED or 0xC8 <= tag <= 0xD7:
                 # a defined xDLMS service that this meter does not offer (dlms-notes 4.9)
                 _exception(w, SERVICE_NOT_ALLOWED, SERVICE_NOT_SUPPORTED)
@@ -115,6 +147,7 @@ class Server:
                                 provider_diag=True)
             else:
                 _exception(w, SERVICE_NOT_ALLOWED, OTHER)
+        a.run_deferred()  # after the response, still protected with the old keys
         return True
 
     def _service(self, a, req, w):
@@ -123,7 +156,8 @@ class Server:
                 bytes(req[:2]) == _HLS_REPLY and bytes(req[3:12]) == _HLS_REPLY_DESC):
             # only reply_to_HLS_authentication until HLS completes (dlms-notes 5.7)
             _exception(w, SERVICE_NOT_ALLOWED, SERVICE_NOT_SUPPORTED)
-        elif not a.status:  # lost or missing association (KSMW 3.3.4)
+        elif not a.status and not self._preestablished(a):
+            # lost or missing association (KSMW 3.3.4)
             _exception(w, SERVICE_NOT_ALLOWED, OPERATION_NOT_POSSIBLE)
         elif tag == GET_REQUEST:
             self._get(a, Reader(req, 1), w)
@@ -131,6 +165,17 @@ class Server:
             self._set(a, Reader(req, 1), w)
         else:
             self._action(a, Reader(req, 1), w)
+
+    def _preestablished(self, a):
+        """Clients whose association exists without AARQ (KSMW 3.6.4 FW update client)."""
+        c = self.clients.get(a.client_sap)
+        if c is None or not c.preestablished or (c.ports is not None and a.port not in c.ports):
+            return False
+        a.client = c
+        a.conformance = c.conformance & self.conformance
+        a.client_max_pdu = a.server_max_pdu
+        a.status = ASSOCIATED
+        return True
 
     def _protected(self, a, req, w):
         """glo-/ded- GET/SET/ACTION: decipher, serve, answer with the same protection."""
@@ -142,25 +187,29 @@ class Server:
             raise Malformed()
         ded = cipher.is_dedicated(req[0])
         ek = p.dedicated if ded else keys.ek
-        if ek is None:
-            _exception(w, SERVICE_NOT_ALLOWED, DECIPHERING_ERROR)
+        if ek is None:  # dedicated service without a dedicated key (KSMW 3.5.3)
+            _exception(w, SERVICE_NOT_ALLOWED, OPERATION_NOT_POSSIBLE)
+            return
+        if keys.policy & (secured.POLICY_SIGN_REQ | secured.POLICY_SIGN_RESP):
+            # signatures travel only in general-signing (KSMW 3.3.1)
+            _exception(w, SERVICE_NOT_ALLOWED, SERVICE_NOT_SUPPORTED)
             return
         try:
             sc, ic, m = cipher.unprotect(ek, keys.ak, p.client_title, req[r.pos:], self._plain)
             if ded:
+                if sc & keys.policy_sc != keys.policy_sc:
+                    raise cipher.SecurityError("policy")
                 if ic <= p.ded_rx:
                     raise secured.ReplayError(p.ded_rx + 1)
                 p.ded_rx = ic
             else:
                 secured.check_rx(keys, sc, ic)
         except secured.ReplayError as e:
-            w.u8(EXCEPTION_RESPONSE)
-            w.u8(SERVICE_NOT_ALLOWED)
-            w.u8(INVOCATION_COUNTER_ERROR)
-            w.u32(e.expected)
+            self._replayed(a, w, e.expected)
             return
         except cipher.SecurityError:
-            _exception(w, SERVICE_NOT_ALLOWED, DECIPHERING_ERROR)
+            self.security_event(a, EVENT_DECRYPT)
+            _exception(w, SERVICE_NOT_ALLOWED, PROTECTION_FAILED)
             return
         plain = memoryview(self._plain)[:m]
         if m == 0 or plain[0] != cipher.plain_tag(req[0]):
@@ -171,9 +220,61 @@ class Server:
         t = out.buf[0]
         if t in (GET_RESPONSE, SET_RESPONSE, ACTION_RESPONSE):
             rt = cipher.ded_tag(t) if ded else cipher.glo_tag(t)
-            secured.write_protected(w, keys, self.system_title, rt, out.mv[: out.pos], ek)
+            ic = None
+            if ded:
+                p.ded_tx += 1
+                ic = p.ded_tx
+            secured.write_protected(w, keys, self.system_title, rt, out.mv[: out.pos], ek,
+                                    secured.response_sc(keys, sc), ic)
         else:  # exception-response travels unprotected
             w.raw(out.mv[: out.pos])
+
+    def _replayed(self, a, w, expected):
+        """invocation-counter-error with the counter expected next (KSMW 3.5.4), event 50."""
+        self.security_event(a, EVENT_REPLAY)
+        w.u8(EXCEPTION_RESPONSE)
+        w.u8(SERVICE_NOT_ALLOWED)
+        w.u8(INVOCATION_COUNTER_ERROR)
+        w.u32(expected)
+
+    def _general(self, a, req, w):
+        """general-glo/ded-ciphering, general-ciphering, general-signing (KSMW 3.3.1)."""
+        if a.conformance & asn.GENERAL_PROTECTION == 0:
+            _exception(w, SERVICE_NOT_ALLOWED, SERVICE_NOT_SUPPORTED)
+            return
+        lay = self._layers
+        ctx = pg.AssocContext(self, a)
+        keys = a.client.keys
+        try:
+            plain = lay.open(ctx, req)
+        except secured.ReplayError as e:
+            self._replayed(a, w, e.expected)
+            return
+        except general.MalformedApdu:
+            raise Malformed()
+        except (general.UnsupportedKeyInfo, pg.NoDedicatedKey) as e:
+            _exception(w, SERVICE_NOT_ALLOWED, OPERATION_NOT_POSSIBLE
+                       if isinstance(e, pg.NoDedicatedKey) else SERVICE_NOT_SUPPORTED)
+            return
+        except cipher.SecurityError:
+            self.security_event(a, EVENT_DECRYPT)
+            _exception(w, SERVICE_NOT_ALLOWED, PROTECTION_FAILED)
+            return
+        if (keys.policy_sc and not ctx.ciphered) or (
+                keys.policy & (secured.POLICY_SIGN_REQ | secured.POLICY_SIGN_RESP)
+                and not ctx.signed):
+            # the policy's protection is missing (KSMW 3.3.3, 3.5.1): as a plain request
+            _exception(w, SERVICE_NOT_ALLOWED, SERVICE_NOT_SUPPORTED)
+            return
+        if len(plain) == 0 or plain[0] not in (GET_REQUEST, SET_REQUEST, ACTION_REQUEST):
+            raise Malformed()
+        out = self._out
+        out.pos = 0
+        self._service(a, plain, out)
+        if out.buf[0] == EXCEPTION_RESPONSE:
+            w.raw(out.mv[: out.pos])  # exception-response travels unprotected
+        else:
+            lay.write(ctx, out.mv[: out.pos], w)
 
     def _hls_reply(self, a, d):
         if d is None or d[0] != axdr.OCTET_STRING:
@@ -181,9 +282,25 @@ class Server:
         f = a.prot.hls_check(d[1], self.system_title)
         if f is None:
             a.status = NON_ASSOCIATED  # failed HLS: the association is not established
+            self._assoc_event(a, False, acse.DIAG_AUTH_FAILURE)
             return READ_WRITE_DENIED, None
         a.status = ASSOCIATED
+        self._assoc_event(a, True, 0)
         return SUCCESS, lambda w: w.octets(f)
+
+    def _assoc_event(self, a, accepted, diag):
+        if self.on_association is not None:
+            self.on_association(a, accepted, diag)
+
+    def association_ended(self, a):
+        """Release, link loss or a new AARQ ended an established association."""
+        if self.on_ended is not None:
+            self.on_ended(a)
+
+    def security_event(self, a, code):
+        """KSMW 5.12 security events: 48 keys changed, 49 decryption failure, 50 replay."""
+        if self.on_security is not None:
+            self.on_security(a, code)
 
     # ------------------------------------------------------------------ ACSE
     def _aarq(self, a, req, w):
@@ -199,12 +316,13 @@ class Server:
             diag = acse.DIAG_NO_REASON  # unknown client, or not on this interface (KSMW 3.6)
         elif q.context != client.context:
             diag = acse.DIAG_CONTEXT_NOT_SUPPORTED  # KSMW 3.3.3 Table 5
-        elif q.mechanism != client.mechanism:
+        elif not client.accepts(q.mechanism):
             diag = (acse.DIAG_MECH_REQUIRED if q.mechanism == 0
                     else acse.DIAG_MECH_NOT_RECOGNISED)
-        elif client.mechanism == 1 and q.auth_value != client.secret:
+        elif q.mechanism == 1 and q.auth_value != client.secret:
             diag = acse.DIAG_AUTH_FAILURE
-        elif client.mechanism >= 2 and not (q.auth_value and 8 <= len(q.auth_value) <= 64):
+        elif q.mechanism >= 2 and not (
+                q.auth_value and (32 if q.mechanism == 7 else 8) <= len(q.auth_value) <= 64):
             diag = acse.DIAG_AUTH_FAILURE  # CtoS challenge length (Green Book 9.2.7.4)
         elif ciphered and (q.calling_title is None or len(q.calling_title) != 8):
             diag = DIAG_CALLING_TITLE
@@ -212,7 +330,9 @@ class Server:
             try:
                 n = secured.open_initiate(client.keys, q.calling_title, ui, self._scratch)
                 ui = memoryview(self._scratch)[:n]
-            except (cipher.SecurityError, DecodeError):
+            except (cipher.SecurityError, DecodeError) as e:
+                self.security_event(
+                    a, EVENT_REPLAY if isinstance(e, secured.ReplayError) else EVENT_DECRYPT)
                 diag = acse.DIAG_NO_REASON
                 uerr = -1  # no user-information on a refused ciphered AARQ
         if diag == acse.DIAG_NULL:
@@ -233,19 +353,20 @@ class Server:
             if uerr > 0:  # ConfirmedServiceError initiateError/initiate/<reason> (dlms-notes 3.9)
                 rej = bytes((0x0E, 0x01, 0x06, uerr))
             acse.write_aare(w, ctx, acse.REJECTED_PERMANENT, diag, rej)
-            if self.on_association:
-                self.on_association(a, False, diag)
+            self._assoc_event(a, False, diag)
             return
         a.client = client
         a.conformance = q.conformance & self.conformance
         a.client_max_pdu = q.max_pdu
-        hls = client.mechanism >= 2
+        a.mechanism = q.mechanism
+        a.client_title = q.calling_title
+        hls = q.mechanism >= 2
         a.status = ASSOCIATION_PENDING if hls else ASSOCIATED
         conf = a.conformance
         init = self._initiate_response(conf, a.server_max_pdu)
         if ciphered:
             a.prot = secured.Protection(client.keys, q.calling_title, q.auth_value,
-                                        client.mechanism, client.secret)
+                                        q.mechanism, client.secret, self.device)
             a.prot.dedicated = q.dedicated_key
             client.keys.client_title = q.calling_title
             a.hls_reply = lambda d: self._hls_reply(a, d)
@@ -257,11 +378,19 @@ class Server:
             user = init
         acse.write_aare(w, ctx, acse.ACCEPTED,
                         acse.DIAG_AUTH_REQUIRED if hls else acse.DIAG_NULL, user,
-                        mechanism=client.mechanism if hls else None,
+                        mechanism=q.mechanism if hls else None,
                         stoc=a.prot.stoc if hls and a.prot else None,
-                        server_title=self.system_title if ciphered else None)
-        if self.on_association:
-            self.on_association(a, True, 0)
+                        # responding-AP-title also for the public client (KSMW 11.3)
+                        server_title=self.system_title if ciphered or q.calling_title else None,
+                        certificate=self._certificate() if q.calling_ae_qualifier else None)
+        if not hls:
+            self._assoc_event(a, True, 0)
+
+    def _certificate(self):
+        """The meter's signing certificate (DER) for responding-AE-qualifier, or None."""
+        d = self.device
+        c = d.certs.slots.get("server") if d is not None and d.certs is not None else None
+        return c.der if c is not None else None
 
     def _initiate_response(self, conformance, max_pdu):
         w = self._init_w

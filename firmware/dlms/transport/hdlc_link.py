@@ -241,6 +241,11 @@ class HdlcLink:
         hdr = bytes((0x81, 0x80, p))
         self._emit_ctl(hf.UA | hf.PF, fr.client, info, hdr)
 
+    def drop(self):
+        """Leave the link without a frame (port disabled, KSMW 4.1.2)."""
+        self.rx_n = 0
+        self._disconnect()
+
     def _disconnect(self):
         self.state = NDM
         self.peer = -1
