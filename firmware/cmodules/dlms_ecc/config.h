@@ -32,8 +32,8 @@ typedef uint64_t dlms_ecc_dlimb_t;
 // 16 Jacobian points (1.5 KB). With 32-bit limbs, mod_inv (Fermat) uses 16 field elements
 // (0.5 KB); 64-bit limbs use divsteps (p256.c).
 
-// Precomputed tables of the base point G (rodata, 2.9 KB): a comb with 4 teeth and 2 tables
-// (30 affine points) for key generation and signing, and the odd multiples G..31G for the
+// Precomputed tables of the base point G (rodata, 3.9 KB): a comb with 4 teeth and 2 tables
+// (30 affine points) for key generation and signing, and the odd multiples G..63G for the
 // wNAF of verification. 0 saves the flash and uses generic window methods with G (about
 // 2.5x slower signing, 2x slower verification).
 #ifndef DLMS_ECC_HAS_GTABLE

@@ -5,8 +5,8 @@ Entry [t][i-1] (t = 0, 1; i = 1..15) is the affine point sum(2^(64*j + 32*t) * G
 j set in i), with both coordinates in Montgomery form (x * 2^256 mod p), as W(hi32, lo32)
 64-bit words, least significant first. Run: python3 gen_gtable.py > p256_gtable.h
 
-The second table, dlms_ecc_gwnaf[16], holds the odd multiples (2i+1) G, i = 0..15, in the
-same form, for the width-6 wNAF of verification (u1 G + u2 Q with shared doublings).
+The second table, dlms_ecc_gwnaf[32], holds the odd multiples (2i+1) G, i = 0..31, in the
+same form, for the width-7 wNAF of verification (u1 G + u2 Q with shared doublings).
 """
 
 P = 2**256 - 2**224 + 2**192 + 2**96 - 1
@@ -58,8 +58,8 @@ def main():
             print("    {{%s},\n     {%s}}," % (words(pt[0]), words(pt[1])))
         print("  },")
     print("};")
-    print("static const dlms_ecc_limb_t dlms_ecc_gwnaf[16][2][DLMS_ECC_NLIMBS] = {")
-    for i in range(16):
+    print("static const dlms_ecc_limb_t dlms_ecc_gwnaf[32][2][DLMS_ECC_NLIMBS] = {")
+    for i in range(32):
         pt = mul(2 * i + 1, (GX, GY))
         print("    {{%s},\n     {%s}}," % (words(pt[0]), words(pt[1])))
     print("};")

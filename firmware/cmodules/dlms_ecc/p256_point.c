@@ -385,7 +385,7 @@ static void dlms_ecc_add_signed_vartime(dlms_ecc_jac_t *acc, const LIMB *bx, con
     }
 }
 
-// u1 G + u2 Q for verification (public inputs), Straus/Shamir: width-6 wNAF of u1 over the
+// u1 G + u2 Q for verification (public inputs), Straus/Shamir: width-7 wNAF of u1 over the
 // rodata odd multiples of G, width-5 wNAF of u2 over the odd multiples Q..15Q computed here
 // and made affine with one inversion (Montgomery's trick), so that every addition is mixed;
 // one shared chain of doublings.
@@ -394,7 +394,7 @@ void dlms_ecc_mul2_vartime(dlms_ecc_jac_t *r, const uint8_t *u1, const uint8_t *
     int8_t n1[257], n2[257];
     dlms_ecc_jac_t qt[8], q2, acc;
     LIMB pr[8][NL], inv[NL], t[NL];
-    int l1 = dlms_ecc_wnaf(n1, u1, 6);
+    int l1 = dlms_ecc_wnaf(n1, u1, 7);
     int l2 = dlms_ecc_wnaf(n2, u2, 5);
     dlms_ecc_jac_copy(&qt[0], q);
     dlms_ecc_point_dbl(&q2, q);
