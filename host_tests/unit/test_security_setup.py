@@ -210,3 +210,24 @@ def test_hls5_f_stoc_needs_its_own_fresh_count():
         c = Client(1, "tcp", 5, ctos=b"K56iVagY")
         r = c.associate(lambda cl, stoc: cipher.hls5(cl.ek, cl.ak, CT, pick(cl), stoc))
         assert r == h("C701C10300") and c.s.a.status == 0
+
+
+def test_exhausted_frame_counter_refuses_protected_responses():
+    c = maintenance()
+    keys = c.s.meter.clients[6].keys
+    keys.tx_ic = 0xFFFFFFFF  # KSMW 3.5.4: maximum reached
+    assert c.call(get(1, h("00002A0000FF"), 2)) == h("D80101")
+    assert keys.tx_ic == 0xFFFFFFFF
+    keys.tx_ic = 100
+    assert c.call(get(1, h("00002A0000FF"), 2))[:4] == h("C401C100")  # after a key change
+
+
+def test_ecdh_and_kdf_eict_vector():
+    # dlms-notes 6.5: server ephemeral private key with the client's ephemeral public key
+    z = bytearray(32)
+    ecc.ecdh(h("34A8C23A34DBB519D09B245754C85A6CFE05D14A063EFA5AA41545AA8241EFAE"),
+             h("2914D60E10AB705F62ED6CC349D7CB99B9AB3F3978E59278C7AF595B3AF98794"
+               "1372DAB6D5AF1FA867E134167E6F23DE664A6693E05F43414611058D1B48F894"), z)
+    assert bytes(z) == h("C1CF8FE7891AEF3617D7190795E61FE6C24EFC3CCA2E08469BAD1A225CE6EA08")
+    assert dev.kdf(z, h("4D4D4D0000BC614E"), h("4D4D4D0000000001"), h("60857406080300")) == \
+        h("E025CA6F9EE8D2B40F993739D44CFBC0")

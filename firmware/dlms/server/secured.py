@@ -87,7 +87,7 @@ class KeySet:
 
     def next_tx(self):
         if self.tx_ic >= IC_MAX:  # KSMW 3.5.4: counter exhausted, keys must change
-            raise SecurityError("frame counter exhausted")
+            raise CounterExhausted("frame counter exhausted")
         self.tx_ic = self._tx.next() if self._tx is not None else self.tx_ic + 1
         return self.tx_ic
 
@@ -150,6 +150,10 @@ def check_rx(keys, sc, ic):
         raise ReplayError(keys.rx_ic + 1)
     keys.accept_rx(ic)
     keys.last_sc = sc
+
+
+class CounterExhausted(SecurityError):
+    """The server's frame counter reached its maximum: nothing more can be protected."""
 
 
 class ReplayError(SecurityError):

@@ -140,6 +140,16 @@ class Server:
                 _exception(w, SERVICE_NOT_ALLOWED, SERVICE_NOT_SUPPORTED)
             else:
                 _exception(w, SERVICE_UNKNOWN, SERVICE_NOT_SUPPORTED)
+        except secured.CounterExhausted:
+            # KSMW 3.5.4: the protection fails, the counter is not incremented
+            w.pos = start
+            a.deferred = None
+            if req[0] == acse.AARQ:
+                a.reset()
+                acse.write_aare(w, acse.CTX_LN_CIPHER, acse.REJECTED_PERMANENT,
+                                acse.DIAG_NO_REASON)
+            else:
+                _exception(w, SERVICE_NOT_ALLOWED, OPERATION_NOT_POSSIBLE)
         except (Malformed, DecodeError):
             w.pos = start
             if len(req) and req[0] == acse.AARQ:
