@@ -9,8 +9,9 @@ from meterapp.objects import Meter
 from meterapp.ports import HdlcPort, TcpPort
 
 # conformance offered (KSMW 3.3.1); services of later work are added as they land
-CONFORMANCE = (asn.GENERAL_PROTECTION | asn.ATTR0_GET | asn.BLOCK_GET | asn.BLOCK_SET | asn.BLOCK_ACTION
-               | asn.MULTIPLE_REFERENCES | asn.GET | asn.SET | asn.ACTION)
+CONFORMANCE = (asn.GENERAL_PROTECTION | asn.GENERAL_BLOCK_TRANSFER | asn.ATTR0_GET | asn.BLOCK_GET
+               | asn.BLOCK_SET | asn.BLOCK_ACTION | asn.MULTIPLE_REFERENCES | asn.ACCESS | asn.GET
+               | asn.SET | asn.ACTION)
 
 
 def build(board, ports=False):

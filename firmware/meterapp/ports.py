@@ -143,9 +143,18 @@ class TcpPort:
                                 log("tcp: request failed", repr(e))
                                 tx.pos = wrapper.HEADER
                                 tx.raw(b"\xd8\x01\x03")
-                    m = tx.pos - wrapper.HEADER
-                    wrapper.write(tx.buf, 0, a.server_sap, src, m)
-                    writer.write(tx.mv[: tx.pos])
+                    self._send(writer, tx, a, src)
+                    # the rest of a GBT window, written before any other connection runs
+                    # (the server's protection state belongs to this request)
+                    while server.pending(a):
+                        tx.pos = wrapper.HEADER
+                        try:
+                            server.push(a, tx)
+                        except Exception as e:
+                            log("tcp: block failed", repr(e))
+                            a.abort_blocks()
+                            break
+                        self._send(writer, tx, a, src)
                     await writer.drain()
             except (OSError, EOFError):
                 pass
@@ -159,3 +168,10 @@ class TcpPort:
                     pass
 
         return await asyncio.start_server(handle, host, port)
+
+    @staticmethod
+    def _send(writer, tx, a, dst):
+        m = tx.pos - wrapper.HEADER
+        if m:  # nothing when no response is due (GBT blocks inside the client's window)
+            wrapper.write(tx.buf, 0, a.server_sap, dst, m)
+            writer.write(tx.mv[: tx.pos])

@@ -103,6 +103,22 @@ gurux-dlms 1.0.203 quirks met while writing this (they matter for what a gurux p
 - It prints "Encryption is applied." / "Authentication is applied." for every APDU.
 - `parseObjects(..., onlyKnownObjects=True)` drops (and prints) class ids gurux does not
   know and `ignoreInactiveObjects=True` drops 0.0.127.0.0.0: both are turned off here.
+- general-block-transfer: `receiverReady` for a GBT reply reads `settings.blockNumber`,
+  which GXDLMSSettings never defines (AttributeError): set here from `blockIndex` before
+  each acknowledgement (the numbering of its C#/Java versions). The window property is
+  spelt `gbtWndowSize`: `gbt_window` sets `settings.gbtWindowSize`. Acknowledgements are
+  plain GBT APDUs with last-block set, also in ciphered associations; received blocks
+  whose block-number-ack is not its last ack number are dropped; streaming is followed
+  only over TCP in practice (it reads without polling). Requests longer than
+  `settings.maxPduSize` go in GBT blocks (only those): the first continues the block
+  numbering of earlier exchanges, block-number-ack runs 0, 0, FFFF, and a ciphered request
+  never gets last-block (its length check counts the ciphering overhead twice), so such
+  requests are built here from raw APDUs. `last_gbt` lists the blocks of an exchange;
+  `_get_reply` joins them into the APDUs they carry.
+- ACCESS: `accessRequest` builds `ValueEventArgs(target, index, ...)` with the target where
+  the settings belong (`_ValueObject.settings` answers that) and `parseAccessResponse`
+  stores values through the target's setValue/getValues; in a ciphered association ACCESS
+  needs general protection (there is no glo- ACCESS: "Invalid GLO command").
 """
 import hashlib
 import re
@@ -115,7 +131,9 @@ from typing import Any, List, Optional, Sequence, Tuple
 
 import serial
 from client_errors import AssociationRejected, DataAccessError, ProtocolViolation  # noqa: F401
-from gurux_dlms import (GXByteBuffer, GXDLMS, GXDLMSClient, GXDLMSException, GXReplyData)
+from gurux_dlms import (GXByteBuffer, GXDLMS, GXDLMSAccessItem, GXDLMSClient, GXDLMSException,
+                        GXReplyData)
+from gurux_dlms.enums import AccessServiceCommandType
 from gurux_dlms.enums import (Authentication, Conformance, DataType, InterfaceType,
                               RequestTypes, Security)
 from gurux_dlms.GXBitString import GXBitString
@@ -404,6 +422,10 @@ class HlsRefused(Exception):
 class _ValueObject(GXDLMSObject):
     """A COSEM object as gurux's write() needs it: one attribute value with its type."""
 
+    # gurux 1.0.203 accessRequest builds ValueEventArgs(target, index, ...) with the target
+    # where the settings belong, and reads target.settings: never used further here
+    settings = None
+
     def __init__(self, class_id, ln, index, value, dlms_type):
         super().__init__(class_id, ln)
         self._index = index
@@ -418,6 +440,12 @@ class _ValueObject(GXDLMSObject):
 
     def getUIDataType(self, index):
         return DataType.NONE
+
+    def setValue(self, settings, e):  # gurux's parseAccessResponse stores GET values here
+        self._value = e.value
+
+    def getValues(self):
+        return [None] * (self._index - 1) + [self._value]
 
 
 # ---------------------------------------------------------------------------- the client
@@ -435,7 +463,8 @@ class GxMeter:
                  authentication_key: Optional[bytes] = None,
                  invocation_counter: Optional[int] = None,
                  general_protection: bool = False,
-                 dedicated_key: Optional[bytes] = None, security_suite: int = 0):
+                 dedicated_key: Optional[bytes] = None, security_suite: int = 0,
+                 gbt_window: Optional[int] = None):
         """Ciphered association (all keyword-only): `security` = SC policy 0x10
         (authenticated) or 0x30 (authenticated and encrypted), context "LN with ciphering";
         `security_suite` (default 0) is the SC's suite id (1 for the suite-1 clients: the
@@ -489,6 +518,8 @@ class GxMeter:
             self.client.maxReceivePDUSize = max_pdu
         if conformance is not None:
             self.client.proposedConformance = conformance
+        if gbt_window is not None:  # the property is spelt gbtWndowSize in gurux 1.0.203
+            self.client.settings.gbtWindowSize = gbt_window
         self.system_title = self.ek = self.ak = self.dk = None
         self._ic_key = None
         if isinstance(self.client, GXDLMSSecureClient):
@@ -542,6 +573,9 @@ class GxMeter:
         self.with_list_requests: List[bytes] = []  # request APDUs of the last get_with_list
         self.object_list_raw = b""  # encoded object_list of the last object_list()
         self.disc_info = b""  # information field of the answer to the last DISC
+        self.gbt_acks = 0  # GBT acknowledgements sent (gurux's receiverReady)
+        self.last_gbt: List[Tuple[str, int, int, int, int]] = []  # GBT blocks, last exchange
+        self.last_access = b""  # access-response of the last access()
         self._tx_apdu = bytearray()
         self._rx_apdu = bytearray()
 
@@ -733,6 +767,12 @@ class GxMeter:
             if reply.isStreaming():
                 self._read_reply(reply)
                 continue
+            if reply.moreData & RequestTypes.GBT:
+                # gurux 1.0.203 reads the block number of its GBT acknowledgement from
+                # settings.blockNumber, which GXDLMSSettings never defines (AttributeError):
+                # number the acks as its C#/Java versions do, from blockIndex
+                self.client.settings.blockNumber = self.client.settings.blockIndex
+                self.gbt_acks += 1
             self._write(self.client.receiverReady(reply))
             self._read_reply(reply)
         return reply
@@ -951,14 +991,46 @@ class GxMeter:
         deciphered by our own code (the raw ones stay in `trace`)."""
         mark = len(self.trace)
         reply = self._exchange(frames)
-        requests = [self.plain(a, True) for a in self._apdus_since(mark, ">>")]
-        responses = [self.plain(a) for a in self._apdus_since(mark, "<<")]
+        self.last_gbt = []
+        requests = self._join_gbt([self.plain(a, True) for a in self._apdus_since(mark, ">>")],
+                                  ">>")
+        responses = self._join_gbt([self.plain(a) for a in self._apdus_since(mark, "<<")], "<<")
         if not responses:
             raise ProtocolViolation("no response APDU")
         self._check_invoke_id(requests[0], responses[-1])
         self.last_get_blocks = [int.from_bytes(r[4:8], "big") for r in responses
                                 if r[:2] == b"\xc4\x02"]
         return reply, responses, requests[0]
+
+    def _join_gbt(self, apdus: List[bytes], direction: str) -> List[bytes]:
+        """general-block-transfer APDUs (their own protection removed) joined into the APDUs
+        they carry, deciphered when protected; acknowledgements (no block-data) dropped;
+        every block noted in `last_gbt` as (direction, block-control, block-number,
+        block-number-ack, data length). Repeated block numbers keep the last copy."""
+        out: List[bytes] = []
+        blocks = {}
+        for a in apdus:
+            if a[:1] != b"\xe0":
+                out.append(a)
+                continue
+            ctl, bn, bna = a[1], int.from_bytes(a[2:4], "big"), int.from_bytes(a[4:6], "big")
+            n, i = _axdr_length(a, 6)
+            if i + n != len(a):
+                raise ProtocolViolation("GBT block length %d for %d bytes: %s" % (
+                    n, len(a) - i, a.hex(" ")))
+            self.last_gbt.append((direction, ctl, bn, bna, n))
+            if not n:
+                continue
+            if bn == 1:
+                blocks = {}
+            blocks[bn] = a[i:]
+            if ctl & 0x80:
+                if sorted(blocks) != list(range(1, bn + 1)):
+                    raise ProtocolViolation("GBT blocks %r" % sorted(blocks))
+                out.append(self.plain(b"".join(blocks[k] for k in sorted(blocks)),
+                                      direction == ">>"))
+                blocks = {}
+        return out
 
     def get(self, class_id: int, obis: str, attr: int) -> Any:
         """GET (gurux follows blocks itself) -> plain value; DataAccessError on a result."""
@@ -1065,6 +1137,49 @@ class GxMeter:
             else:
                 ret = DataAccessError(last[6])
         return result, ret
+
+    def access(self, items, time=None) -> List[Tuple[int, int, Any]]:
+        """ACCESS (gurux accessRequest): items [("get", class, obis, attr) | ("set", class,
+        obis, attr, value, DataType) | ("action", class, obis, method, value, DataType)]
+        -> [(choice, result, plain value)] read from the raw response (gurux's
+        parseAccessResponse must agree). `last_access` keeps the response APDU."""
+        targets = []
+        for it in items:
+            kind, class_id, obis, index = it[:4]
+            if kind == "get":
+                target = _ValueObject(class_id, obis_to_gurux(obis), index, None, DataType.NONE)
+                cmd = AccessServiceCommandType.GET
+            else:
+                target = _ValueObject(class_id, obis_to_gurux(obis), index, it[4], it[5])
+                cmd = (AccessServiceCommandType.SET if kind == "set"
+                       else AccessServiceCommandType.ACTION)
+            targets.append(GXDLMSAccessItem(cmd, target, index))
+        reply, responses, request = self._get_reply(self.client.accessRequest(time, targets))
+        last = responses[-1]
+        self.last_access = last
+        if last[:1] != b"\xda" or last[1:5] != request[1:5]:
+            raise ProtocolViolation("ACCESS %s answered with %s" % (request[:5].hex(" "),
+                                                                  last.hex(" ")))
+        buf = GXByteBuffer(last)
+        buf.position = 5
+        buf.position += 1 + buf.getUInt8()  # date-time
+        if buf.getUInt8() != 0:
+            raise ProtocolViolation("access-request-specification in %s" % last.hex(" "))
+        start = buf.position
+        self.client.parseAccessResponse(targets, buf)
+        buf.position = start
+        count = buf.getUInt8()
+        values = [GXDLMSClient.getValue(buf, False) for _ in range(count)]
+        if buf.getUInt8() != count:
+            raise ProtocolViolation("ACCESS result count in %s" % last.hex(" "))
+        results = [(buf.getUInt8(), buf.getUInt8()) for _ in range(count)]
+        if buf.position != len(last) or count != len(items):
+            raise ProtocolViolation("ACCESS response %s" % last.hex(" "))
+        for (choice, result), t in zip(results, targets):
+            if int(t.error) != result:
+                raise ProtocolViolation("gurux reads result %s, the APDU says %d" % (t.error,
+                                                                                   result))
+        return [(c, r, plain(v)) for (c, r), v in zip(results, values)]
 
     def object_list(self) -> List[Tuple[int, int, str]]:
         """object_list of the current association (0-0:40.0.0.255 attr 2), through gurux's

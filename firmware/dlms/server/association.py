@@ -5,6 +5,7 @@ from micropython import const
 from dlms.apdu.axdr import Writer
 from dlms.cosem.base import METHOD_ACCESS, NO_ACCESS, READ, WRITE
 from dlms.cosem.ic015_association_ln import ASSOCIATED, NON_ASSOCIATED
+from dlms.server.gbt import Gbt
 
 # Conformance block bits (BER numbering, bit 0 = MSB of 24; dlms-notes 3.6)
 def _bit(n):
@@ -27,7 +28,10 @@ SELECTIVE_ACCESS = _bit(21)
 ACTION = _bit(23)
 
 MAX_PDU = const(1224)  # KSMW 3.3.1: max receive and transmit PDU size
-STREAM_SIZE = const(MAX_PDU + 512)  # one PDU of pending block data + one streamed element
+# pending response data + one streamed element (gbt.ELEMENT); over the TCP wrapper a GBT
+# window of two full blocks, kept until acknowledged (HDLC sends one block per ack)
+STREAM_SIZE = const(MAX_PDU + 512)
+STREAM_SIZE_PUSH = const(2 * MAX_PDU + 512)
 
 
 SECURITY_CLASSES = (15, 64)  # Association LN and Security setup: per-client objects
@@ -114,9 +118,19 @@ class Association:
         self.client_sap = None  # set by the transport (HDLC source address / wrapper wPort)
         self.server_max_pdu = MAX_PDU
         self.server_conformance = server.conformance
-        self.stream = Writer(STREAM_SIZE)  # pending GET data (block transfer)
+        self.can_push = port == "tcp"  # the transport may send several APDUs per request
+        # pending response data (block transfer)
+        self.stream = Writer(STREAM_SIZE_PUSH if self.can_push else STREAM_SIZE)
         self.block_buf = None  # the server's reassembly buffer while this association holds it
         self.blk_kind = 0
+        self.gbt = Gbt()
+        # per request, set by the server's dispatch: protection room in each response APDU,
+        # GBT allowed for the response, protection of its GBT blocks; request from GBT blocks
+        self.reserve = 0
+        self.gbt_ok = 0
+        self.blk_wrap = 0
+        self.blk_wrap_sc = 0
+        self.via_gbt = False
         self.reset()
 
     def reset(self):
@@ -145,6 +159,9 @@ class Association:
         self.blk_no = 0
         self.blk_len = 0
         self.blk_target = None
+        g = self.gbt
+        g.rx = False
+        g.reset_tx()
 
     @property
     def objects(self):

@@ -73,3 +73,28 @@ class AssocContext(general.Context):
 
     def response_sc(self, h):
         return secured.response_sc(self.keys, h.sc)
+
+
+def overhead(lay):
+    """Upper bound of the bytes the opened layers add to a response APDU (lengths of up to 3
+    bytes), so that a protected response or GBT block still fits the client's max PDU."""
+    n = 0
+    for i in range(lay.n):
+        h = lay.layers[i]
+        if h.tag == general.GENERAL_GLO or h.tag == general.GENERAL_DED:
+            n += 1 + 1 + general.TITLE_LEN + 3 + 5 + 12  # tag title length SC IC T
+            continue
+        tid = len(h.tid)
+        # transaction-id, two titles, date-time, empty other-information
+        f = 1 + (1 if tid < 0x80 else 2) + tid + 2 * (1 + general.TITLE_LEN) + 1 + (
+            1 + general.DATE_TIME_LEN if h.has_dt else 1)
+        if h.tag == general.GENERAL_SIGNING:
+            n += f + 3 + 1 + general.SIG_LEN
+        else:
+            ki = 1
+            if h.key_info == general.KEY_IDENTIFIED:
+                ki = 3
+            elif h.key_info == general.KEY_WRAPPED:
+                ki = 4 + len(h.key_data)
+            n += f + ki + 3 + 5 + 12
+    return n

@@ -1,9 +1,12 @@
 # SPDX-License-Identifier: MIT
-"""xDLMS server: APDU dispatch for ACSE, GET, SET, ACTION (Green Book 9.3/9.4, LN referencing).
+"""xDLMS server: APDU dispatch for ACSE, GET, SET, ACTION, ACCESS and general-block-transfer
+(Green Book 9.3/9.4, LN referencing).
 
-handle(assoc, req, w) reads one request APDU (memoryview) and writes exactly one
-response APDU into Writer w (IDIS 8.2.3.1: the server always answers), except
-for unconfirmed requests, where nothing is written.
+handle(assoc, req, w) reads one request APDU (memoryview) and writes one response APDU
+into Writer w (IDIS 8.2.3.1: the server always answers), except for unconfirmed requests
+and GBT blocks inside a client's window, where nothing is written. Over a transport that
+can stream (TCP wrapper), pending(assoc)/push(assoc, w) then give the further GBT blocks
+of the window.
 """
 from micropython import const
 
@@ -19,6 +22,7 @@ from dlms.cosem.ic015_association_ln import ASSOCIATED, ASSOCIATION_PENDING, NON
 from dlms.security import cipher
 from dlms.server import association as asn
 from dlms.security import general
+from dlms.server import access, gbt
 from dlms.server import protected_general as pg
 from dlms.server import secured
 
@@ -29,6 +33,8 @@ GET_RESPONSE = const(0xC4)
 SET_RESPONSE = const(0xC5)
 ACTION_RESPONSE = const(0xC7)
 EXCEPTION_RESPONSE = const(0xD8)
+ACCESS_REQUEST = const(0xD9)
+GBT = const(0xE0)
 
 # EXCEPTION-Response (Green Book 9.3.x; dlms-notes 4.9)
 SERVICE_NOT_ALLOWED = const(1)
@@ -52,12 +58,12 @@ BLOCK_HDR = const(12)  # C4 02 iid last block(4) choice len(<=3): room kept in e
 MAX_LIST = const(64)  # with-list references per request (KSMW 3.3.1 asks >= 16)
 BLOCK_BUF = const(4096)  # SET/ACTION reassembly limit (largest writable value)
 
-# access, general-block-transfer; general protection outside a ciphered context
-_KNOWN_NOT_OFFERED = (0xD9, 0xE0, 0xDB, 0xDC, 0xDD, 0xDF)
 _GENERAL = (0xDB, 0xDC, 0xDD, 0xDF)  # general-glo/ded-ciphering, -ciphering, -signing
+_SERVICES = (GET_REQUEST, SET_REQUEST, ACTION_REQUEST, ACCESS_REQUEST)
+GLO_OVERHEAD = const(21)  # glo-/ded- APDU: tag, length (<= 3), SC, IC, GCM tag
 
 _KIND_SET = const(1)
-_KIND_ACTION = const(2)
+_KIND_ACTION = const(2)  # gbt.KIND = 3
 
 
 class Malformed(Exception):
@@ -116,6 +122,7 @@ class Server:
     def handle(self, a, req, w):
         """Answer one APDU. Returns False when no response is due."""
         start = w.pos
+        self._ctx = None  # general protection of this request (for the GBT blocks pushed)
         try:
             if len(req) == 0:
                 raise Malformed()
@@ -124,22 +131,8 @@ class Server:
                 self._aarq(a, req, w)
             elif tag == acse.RLRQ:
                 self._rlrq(a, req, w)
-            elif tag in (GET_REQUEST, SET_REQUEST, ACTION_REQUEST):
-                if a.prot is not None and a.client.keys.policy_sc:
-                    # unprotected request in a context whose policy asks protection
-                    _exception(w, SERVICE_NOT_ALLOWED, SERVICE_NOT_SUPPORTED)
-                else:
-                    self._service(a, req, w)
-            elif a.prot is not None and cipher.plain_tag(tag) in (
-                    GET_REQUEST, SET_REQUEST, ACTION_REQUEST):
-                self._protected(a, req, w)
-            elif tag in _GENERAL and a.prot is not None:
-                self._general(a, req, w)
-            elif tag in _KNOWN_NOT_OFFERED or 0xC8 <= tag <= 0xD7:
-                # a defined xDLMS service that this meter does not offer (dlms-notes 4.9)
-                _exception(w, SERVICE_NOT_ALLOWED, SERVICE_NOT_SUPPORTED)
             else:
-                _exception(w, SERVICE_UNKNOWN, SERVICE_NOT_SUPPORTED)
+                self._dispatch(a, req, w)
         except secured.CounterExhausted:
             # KSMW 3.5.4: the protection fails, the counter is not incremented
             w.pos = start
@@ -158,10 +151,96 @@ class Server:
             else:
                 _exception(w, SERVICE_NOT_ALLOWED, OTHER)
         a.run_deferred()  # after the response, still protected with the old keys
-        return True
+        return w.pos != start
+
+    def _dispatch(self, a, req, w):
+        """An xDLMS request APDU, also one reassembled from GBT blocks (a.via_gbt)."""
+        tag = req[0]
+        a.reserve = 0  # room the response's protection takes from the client's PDU
+        a.gbt_ok = a.conformance & asn.GENERAL_BLOCK_TRANSFER
+        a.blk_wrap = 0
+        if tag in _SERVICES:
+            if self._policy(a):
+                # unprotected request in a context whose policy asks protection
+                _exception(w, SERVICE_NOT_ALLOWED, SERVICE_NOT_SUPPORTED)
+            else:
+                self._service(a, req, w)
+        elif tag == GBT and not a.via_gbt:
+            self._gbt(a, req, w, False)
+        elif a.prot is not None and cipher.plain_tag(tag) in (
+                GET_REQUEST, SET_REQUEST, ACTION_REQUEST):
+            self._protected(a, req, w)
+        elif tag in _GENERAL and a.prot is not None:
+            self._general(a, req, w)
+        elif tag in _GENERAL or tag == GBT or 0xC8 <= tag <= 0xD7:
+            # defined but not usable here: general or service-specific protection outside a
+            # ciphered context, GBT in GBT (KSMW 3.3.1) (dlms-notes 4.9)
+            _exception(w, SERVICE_NOT_ALLOWED, SERVICE_NOT_SUPPORTED)
+        else:
+            _exception(w, SERVICE_UNKNOWN, SERVICE_NOT_SUPPORTED)
+
+    def _policy(self, a):
+        """The association's security policy asks protected requests (KSMW 3.3.3)."""
+        return a.prot is not None and a.client.keys.policy_sc
+
+    def _protected_tag(self, a, t):
+        return a.prot is not None and (cipher.plain_tag(t) is not None or t in _GENERAL)
+
+    # ------------------------------------------------------------------ GBT
+    def _gbt(self, a, req, w, protected):
+        """general-block-transfer (dlms-notes 4.8, KSMW 3.3.1)."""
+        if a.status == ASSOCIATION_PENDING:
+            _exception(w, SERVICE_NOT_ALLOWED, SERVICE_NOT_SUPPORTED)
+        elif not a.status and not self._preestablished(a):
+            _exception(w, SERVICE_NOT_ALLOWED, OPERATION_NOT_POSSIBLE)
+        elif self._need(a, asn.GENERAL_BLOCK_TRANSFER, w):
+            gbt.receive(self, a, req, w, protected)
+
+    def pending(self, a):
+        """More GBT blocks of the current window to stream (TCP wrapper)."""
+        return gbt.pending(a)
+
+    def push(self, a, w):
+        """Write the next GBT block of the window, protected like the request that asked for
+        the window (general protection), or like the response (DB/DC re-applied)."""
+        g = a.gbt
+        ctx = self._ctx
+        if ctx is None and g.wrap not in _GENERAL:
+            gbt.block(a, w, g.sent + 1)
+            return
+        out = self._out
+        out.pos = 0
+        gbt.block(a, out, g.sent + 1)
+        self.emit(a, out, w)
+
+    def emit(self, a, out, w):
+        """A response GBT block from out into w, in the general protection of the request
+        being answered or else in the transfer's general-glo/ded-ciphering (the
+        acknowledgements may come plain: gurux sends them so)."""
+        plain = out.mv[: out.pos]
+        if out.buf[0] == EXCEPTION_RESPONSE:
+            w.raw(plain)
+        elif self._ctx is not None:
+            self._layers.write(self._ctx, plain, w)
+        else:
+            self._rewrap(a, plain, w)
+
+    def _rewrap(self, a, plain, w):
+        g = a.gbt
+        p = a.prot
+        keys = p.keys
+        if g.wrap == general.GENERAL_DED:
+            p.ded_tx += 1
+            ek, ic = p.dedicated, p.ded_tx
+        else:
+            ek, ic = keys.ek, keys.next_tx()
+        general.write_general_glo(w, g.wrap, self.system_title,
+                                  secured.response_sc(keys, g.wrap_sc), ek, keys.ak, ic, plain)
 
     def _service(self, a, req, w):
         tag = req[0]
+        if a.gbt.rx:  # a new request abandons a request arriving in GBT blocks
+            a.abort_blocks()
         if a.status == ASSOCIATION_PENDING and not (
                 bytes(req[:2]) == _HLS_REPLY and bytes(req[3:12]) == _HLS_REPLY_DESC):
             # only reply_to_HLS_authentication until HLS completes (dlms-notes 5.7)
@@ -173,8 +252,10 @@ class Server:
             self._get(a, Reader(req, 1), w)
         elif tag == SET_REQUEST:
             self._set(a, Reader(req, 1), w)
-        else:
+        elif tag == ACTION_REQUEST:
             self._action(a, Reader(req, 1), w)
+        else:
+            access.request(self, a, Reader(req, 1), w)
 
     def _preestablished(self, a):
         """Clients whose association exists without AARQ (KSMW 3.6.4 FW update client)."""
@@ -224,6 +305,10 @@ class Server:
         plain = memoryview(self._plain)[:m]
         if m == 0 or plain[0] != cipher.plain_tag(req[0]):
             raise Malformed()
+        # long answers in GET blocks, each protected: GBT would need the whole response
+        # ciphered before it is cut (docs/decisions.md)
+        a.reserve = GLO_OVERHEAD
+        a.gbt_ok = 0
         out = self._out
         out.pos = 0
         self._service(a, plain, out)
@@ -276,11 +361,22 @@ class Server:
             # the policy's protection is missing (KSMW 3.3.3, 3.5.1): as a plain request
             _exception(w, SERVICE_NOT_ALLOWED, SERVICE_NOT_SUPPORTED)
             return
-        if len(plain) == 0 or plain[0] not in (GET_REQUEST, SET_REQUEST, ACTION_REQUEST):
+        if len(plain) == 0 or (plain[0] not in _SERVICES and plain[0] != GBT):
             raise Malformed()
+        self._ctx = ctx
+        a.reserve = pg.overhead(lay)  # each response APDU (GBT block) carries these layers
+        h = lay.layers[0]
+        a.blk_wrap = h.tag if lay.n == 1 and h.tag in (general.GENERAL_GLO,
+                                                       general.GENERAL_DED) else 0xFF
+        a.blk_wrap_sc = h.sc
         out = self._out
         out.pos = 0
-        self._service(a, plain, out)
+        if plain[0] == GBT:
+            self._gbt(a, plain, out, True)
+        else:
+            self._service(a, plain, out)
+        if out.pos == 0:
+            return  # GBT block inside the client's window: no response
         if out.buf[0] == EXCEPTION_RESPONSE:
             w.raw(out.mv[: out.pos])  # exception-response travels unprotected
         else:
@@ -517,7 +613,7 @@ class Server:
                 a.gen = None
             else:
                 a.gen = dar
-            self._get_respond(a, w, iid, 1)
+            self.respond(a, w, bytes((GET_RESPONSE, 1, iid, 0)), 1)
         elif kind == 3:
             if not self._need(a, asn.GET | asn.MULTIPLE_REFERENCES, w):
                 return
@@ -532,12 +628,12 @@ class Server:
                 raise Malformed()
             a.abort_blocks()
             a.gen = self._with_list(a, items, a.stream)
-            self._get_respond(a, w, iid, 3)
+            self.respond(a, w, bytes((GET_RESPONSE, 3, iid)), 3)
         elif kind == 2:
             block = r.u32()
             if r.left():
                 raise Malformed()
-            if not self._need(a, asn.BLOCK_GET, w):
+            if not self._one_mechanism(a, w) or not self._need(a, asn.BLOCK_GET, w):
                 return
             if not a.long_get:
                 self._block_error(w, iid, block, NO_LONG_GET_IN_PROGRESS)
@@ -595,40 +691,56 @@ class Server:
             except StopIteration:
                 a.gen = None
 
-    def _get_respond(self, a, w, iid, kind):
-        room = a.max_response()
-        try:
-            self._fill(a, room - 4)
-        except (ValueError, IndexError):
-            a.abort_blocks()
-            if kind == 1:
-                self._get_result(w, 1, iid, OTHER_REASON)
-            else:
-                _exception(w, SERVICE_NOT_ALLOWED, PDU_TOO_LONG)
-            return
+    def respond(self, a, w, hdr, kind):
+        """Send the response APDU hdr + a.stream (+ what a.gen still writes): in one APDU when
+        it fits the client's max PDU, else in GBT blocks when negotiated and the protection
+        allows (KSMW 3.3.1), else GET data blocks (kind 1 get-normal, 3 get-with-list; 0 for
+        ACCESS, which has none)."""
+        room = a.max_response() - a.reserve
         s = a.stream
-        if a.gen is None and s.pos + 3 <= room:
-            w.u8(GET_RESPONSE)
-            w.u8(kind)
-            w.u8(iid)
-            if kind == 1:
-                w.u8(0)  # Get-Data-Result: data
+        n = len(hdr)
+        try:
+            self._fill(a, room - n)
+        except (ValueError, IndexError):
+            self._too_long(a, w, hdr, kind)
+            return
+        if a.gen is None and s.pos + n <= room:
+            w.raw(hdr)
             w.raw(s.mv[: s.pos])
             s.pos = 0
             return
-        if a.conformance & asn.BLOCK_GET == 0:  # too long and no block transfer negotiated
-            a.abort_blocks()
-            if kind == 1:
-                self._get_result(w, 1, iid, OTHER_REASON)
-            else:
-                _exception(w, SERVICE_NOT_ALLOWED, PDU_TOO_LONG)
+        if a.gbt_ok:
+            if s.pos + n > len(s.buf):
+                self._too_long(a, w, hdr, kind)
+                return
+            s.mv[n:s.pos + n] = s.mv[: s.pos]  # the APDU header goes first
+            s.mv[:n] = hdr
+            s.pos += n
+            gbt.start(a, w, room, a.blk_wrap, a.blk_wrap_sc)
+            return
+        if kind == 0 or a.conformance & asn.BLOCK_GET == 0:
+            self._too_long(a, w, hdr, kind)  # too long and no block transfer negotiated
             return
         a.long_get = True
         a.block_no = 0
-        self._next_block(a, w, iid)
+        self._next_block(a, w, hdr[2])
+
+    def _too_long(self, a, w, hdr, kind):
+        a.abort_blocks()
+        if kind == 1:
+            self._get_result(w, 1, hdr[2], OTHER_REASON)
+        else:
+            _exception(w, SERVICE_NOT_ALLOWED, PDU_TOO_LONG)
+
+    def _one_mechanism(self, a, w):
+        """KSMW 3.3.1: no service-specific block transfer inside GBT."""
+        if a.via_gbt:
+            _exception(w, SERVICE_NOT_ALLOWED, SERVICE_NOT_SUPPORTED)
+            return False
+        return True
 
     def _next_block(self, a, w, iid):
-        payload = a.max_response() - BLOCK_HDR
+        payload = a.max_response() - a.reserve - BLOCK_HDR
         s = a.stream
         try:
             self._fill(a, payload)
@@ -715,7 +827,7 @@ class Server:
                 raise Malformed()
             self._set_result(w, 1, iid, self._write(a, cid, ln, idx, sel, d))
         elif kind == 2:
-            if not self._need(a, asn.SET | asn.BLOCK_SET, w):
+            if not self._one_mechanism(a, w) or not self._need(a, asn.SET | asn.BLOCK_SET, w):
                 return
             cid, ln, idx = self._descriptor(r)
             sel = self._selection(r)
@@ -724,7 +836,7 @@ class Server:
                 return
             self._set_block(a, r, w, iid)
         elif kind == 3:
-            if not self._need(a, asn.SET | asn.BLOCK_SET, w):
+            if not self._one_mechanism(a, w) or not self._need(a, asn.SET | asn.BLOCK_SET, w):
                 return
             if a.blk_kind != _KIND_SET:
                 last, block = r.u8(), r.u32()
@@ -813,7 +925,8 @@ class Server:
                 raise Malformed()
             self._invoke(a, w, iid, cid, ln, m, d)
         elif kind == 4:
-            if not self._need(a, asn.ACTION | asn.BLOCK_ACTION, w):
+            if not self._one_mechanism(a, w) or not self._need(
+                    a, asn.ACTION | asn.BLOCK_ACTION, w):
                 return
             cid, ln, m = self._descriptor(r)
             if not self._block_start(a, _KIND_ACTION, (cid, ln, m)):
@@ -821,7 +934,8 @@ class Server:
                 return
             self._action_block(a, r, w, iid)
         elif kind == 6:
-            if not self._need(a, asn.ACTION | asn.BLOCK_ACTION, w):
+            if not self._one_mechanism(a, w) or not self._need(
+                    a, asn.ACTION | asn.BLOCK_ACTION, w):
                 return
             if a.blk_kind != _KIND_ACTION:
                 self._action_result(w, iid, 16)  # no-long-action-in-progress
@@ -829,7 +943,8 @@ class Server:
             self._action_block(a, r, w, iid)
         elif kind == 2:
             # action-request-next-pblock: return data always fits one PDU here
-            self._action_result(w, iid, 16)
+            if self._one_mechanism(a, w):
+                self._action_result(w, iid, 16)
         elif kind == 3:
             if not self._need(a, asn.ACTION | asn.MULTIPLE_REFERENCES, w):
                 return
