@@ -28,10 +28,9 @@ SELECTIVE_ACCESS = _bit(21)
 ACTION = _bit(23)
 
 MAX_PDU = const(1224)  # KSMW 3.3.1: max receive and transmit PDU size
-# pending response data + one streamed element (gbt.ELEMENT); over the TCP wrapper a GBT
-# window of two full blocks, kept until acknowledged (HDLC sends one block per ack)
+# pending response data: a block (or a GBT window of blocks, kept until acknowledged) + one
+# streamed element (gbt.ELEMENT)
 STREAM_SIZE = const(MAX_PDU + 512)
-STREAM_SIZE_PUSH = const(2 * MAX_PDU + 512)
 
 
 SECURITY_CLASSES = (15, 64)  # Association LN and Security setup: per-client objects
@@ -118,9 +117,8 @@ class Association:
         self.client_sap = None  # set by the transport (HDLC source address / wrapper wPort)
         self.server_max_pdu = MAX_PDU
         self.server_conformance = server.conformance
+        self.stream = Writer(STREAM_SIZE)  # pending response data (block transfer)
         self.can_push = port == "tcp"  # the transport may send several APDUs per request
-        # pending response data (block transfer)
-        self.stream = Writer(STREAM_SIZE_PUSH if self.can_push else STREAM_SIZE)
         self.block_buf = None  # the server's reassembly buffer while this association holds it
         self.blk_kind = 0
         self.gbt = Gbt()
