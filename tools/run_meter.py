@@ -30,6 +30,9 @@ def main():
                    help="test PKI (tools/provision.py makes it when missing); '' for none")
     p.add_argument("--state-dir", default=os.path.join(ROOT, "run", "state"),
                    help="non-volatile state (frame counters ...), kept across restarts")
+    p.add_argument("--fill-lp1", type=int, metavar="T0",
+                   help="test aid: LP1 holds 5760 deterministic entries from unix time T0 "
+                   "(meterapp/profiles.py lp1_row)")
     p.add_argument("--no-romfs", action="store_true",
                    help="load build/fw-mpy through MICROPYPATH (bytecode copied into the heap) "
                    "instead of running it in place from the ROMFS image build/fw.romfs")
@@ -77,6 +80,8 @@ def main():
         cmd += ["--pki", args.pki]
     os.makedirs(os.path.dirname(args.state_dir), exist_ok=True)
     cmd += ["--state-dir", args.state_dir]
+    if args.fill_lp1 is not None:
+        cmd += ["--fill-lp1", str(args.fill_lp1)]
     env = dict(os.environ, MICROPYPATH=os.pathsep.join(mpath))
     child = subprocess.Popen(cmd, pass_fds=pass_fds, env=env)
     if pass_fds:

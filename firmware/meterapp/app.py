@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Meter application entry: build the objects, start the ports and the metering loop."""
 import asyncio
+import gc
 
 from dlms.server import association as asn
 from dlms.server.server import Server
@@ -11,7 +12,16 @@ from meterapp.ports import HdlcPort, TcpPort
 # conformance offered (KSMW 3.3.1); services of later work are added as they land
 CONFORMANCE = (asn.GENERAL_PROTECTION | asn.GENERAL_BLOCK_TRANSFER | asn.ATTR0_GET | asn.BLOCK_GET
                | asn.BLOCK_SET | asn.BLOCK_ACTION | asn.MULTIPLE_REFERENCES | asn.ACCESS | asn.GET
-               | asn.SET | asn.ACTION)
+               | asn.SET | asn.SELECTIVE_ACCESS | asn.ACTION)
+
+
+def _reserve():
+    for n in (4096, 2048):  # best effort: smaller when the heap is already tight
+        try:
+            return bytearray(n)
+        except MemoryError:
+            pass
+    return None
 
 
 def build(board, ports=False):
@@ -25,7 +35,13 @@ def build(board, ports=False):
         if board.tcp_endpoint() is not None:
             tcp = TcpPort(server)
         opt = HdlcPort(server, hdlc) if board.has_optical_port() else None
+    # the server's index of the object model (a dict of 100+ entries, grown through tables
+    # of 1.5 and 2 KB) is built after it: room is reserved before many small objects
+    # fragment the heap
+    room = _reserve()
     meter = Meter(board, hdlc)
+    del room
+    gc.collect()
     server.attach(meter.objects, meter.clients, meter.system_title)
     server.device = meter.device
     server.on_association = meter.guard.association
@@ -39,6 +55,9 @@ def build(board, ports=False):
 
 async def run(board):
     meter, server, hdlc, tcp, opt = build(board, ports=True)
+    fill = getattr(board, "fill_lp1", None)
+    if fill is not None:  # host test aid: a full, deterministic LP1
+        print("meter: LP1 prefilled with %d entries" % meter.profiles.prefill_lp1(fill))
     if tcp is not None:
         ep = board.tcp_endpoint()
         await tcp.serve(ep[0], ep[1])
@@ -51,4 +70,5 @@ async def run(board):
     while True:
         meter.metering.update()
         meter.guard.tick_second()
+        meter.profiles.tick()
         await asyncio.sleep_ms(1000)

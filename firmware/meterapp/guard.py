@@ -3,10 +3,10 @@
 
 Events reach `record(code)` from the server's hooks: the security event object
 0-0:96.11.9.255 holds the last code and the group event counters 0-0:96.15.21..30.255
-(G_EC_01..10) count per group; the Security Event Log profile (0-0:99.98.9.255) is fed
-through `on_event` once profiles exist. The optical port is disabled while the countdown
-of 0-0:94.43.140.255 runs (0xFFFF: until set back to 0); consecutive failed associations
-on it start the lockout of 0-0:94.43.141.255.
+(G_EC_01..10) count per group; `on_event(code, association)` feeds the Security Event
+Log profile (0-0:99.98.9.255, meterapp/profiles.py). The optical port is disabled while the
+countdown of 0-0:94.43.140.255 runs (0xFFFF: until set back to 0); consecutive failed
+associations on it start the lockout of 0-0:94.43.141.255.
 """
 from dlms.apdu import axdr
 from dlms.cosem.base import SUCCESS, TYPE_UNMATCHED, obis
@@ -37,7 +37,7 @@ class Guard:
                             value=(axdr.STRUCTURE, [(axdr.UINT8, 3), (axdr.UINT16, 300)]),
                             on_set=self._set_lockout)
         self.failures = 0
-        self.on_event = None  # (code) -> None: the security event log
+        self.on_event = None  # (code, association or None) -> None: the security event log
 
     def objects(self):
         return [self.event, self.disable, self.lockout] + self.counters
@@ -49,22 +49,23 @@ class Guard:
         self.lockout.value = d
         return SUCCESS
 
-    def record(self, code):
+    def record(self, code, a=None):
+        """An event of KSMW 5.12; `a` is the association it concerns (SAPs, system title)."""
         self.event.value = (axdr.UINT8, code)
         g = _GROUP.get(code)
         if g is not None:
             c = self.counters[g]
             c.value = (axdr.UINT32, (c.value[1] + 1) & 0xFFFFFFFF)
         if self.on_event is not None:
-            self.on_event(code)
+            self.on_event(code, a)
 
     # ---------------------------------------------------------------- server hooks
     def association(self, a, accepted, diag):
         """Every completed or refused association attempt (HLS: after pass 3/4)."""
         if not accepted and diag == AUTH_DIAG:
-            self.record(AUTH_FAILURE)
+            self.record(AUTH_FAILURE, a)
         if accepted:
-            self.record(COMM_START[a.port])
+            self.record(COMM_START[a.port], a)
         if a.port != "hdlc":
             return
         if accepted:
@@ -77,10 +78,10 @@ class Guard:
             self.disable.value = (axdr.UINT16, period)
 
     def ended(self, a):
-        self.record(COMM_END[a.port])
+        self.record(COMM_END[a.port], a)
 
     def security(self, a, code):
-        self.record(code)
+        self.record(code, a)
 
     # ---------------------------------------------------------------- optical port
     def optical_disabled(self):

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
-"""Object list of the simulated meter (KSMW 3.2, 3.6, 4.1.1, 5.1, 5.2, 5.3, 5.4), built once at
-boot. Units: Blue Book unit enum (27 W, 29 var, 30 Wh, 32 varh, 7 s)."""
+"""Object list of the simulated meter (KSMW 3.2, 3.6, 4.1.1, 5.1-5.4; profiles and logs of
+5.5-5.19 and 6.3-6.5 in meterapp/profiles.py), built once at boot. Units: Blue Book unit
+enum (27 W, 29 var, 30 Wh, 32 varh, 7 s)."""
 
 from dlms.apdu import axdr
 from dlms.cosem.base import SUCCESS, obis
@@ -14,6 +15,7 @@ from dlms.util import timeconv as tc
 from meterapp.guard import Guard
 from meterapp.identity import logical_device_name, system_title
 from meterapp.metrology import SimMetering
+from meterapp.profiles import Profiles
 
 from meterapp import clients as cl
 
@@ -56,6 +58,10 @@ class Meter:
                 obis("1-0:%s.255" % code), axdr.UINT32, 0, unit,
                 (lambda i=i: m.max_demand[i]), (lambda i=i: self._md_time(i)),
                 reset=(lambda i=i: self._md_reset(i))))
+        # profiles and event logs (KSMW 5.5-5.19, 6.3-6.5) with the small objects they capture
+        self.profiles = Profiles(self, board.store())
+        objs += self.profiles.objects
+        self.guard.on_event = self.profiles.security_event
 
     def _md_time(self, i):
         t = self.metering.md_time[i]

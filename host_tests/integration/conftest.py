@@ -32,14 +32,15 @@ class Meter:
     pki = os.path.join(ROOT, "build", "pki")  # tools/provision.py output: keys, certificates
     ldn = b"KFM1000100000001"
 
-    def __init__(self, heap=HEAP):
+    def __init__(self, heap=HEAP, args=()):
+        """args: further tools/run_meter.py options (e.g. --fill-lp1 T0)."""
         self.tcp_port = free_port()
         self.log = open(os.path.join(ROOT, "build", "meter-%d.log" % self.tcp_port), "w+")
         self.proc = subprocess.Popen(
             [sys.executable, os.path.join(ROOT, "tools", "run_meter.py"),
              "--tcp-port", str(self.tcp_port), "--heapsize", heap,
              "--state-dir", os.path.join(ROOT, "build", "state-%d" % self.tcp_port),
-             "--pki", self.pki],
+             "--pki", self.pki] + list(args),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.pty_path = None
         deadline = time.time() + 20
@@ -91,3 +92,17 @@ def meter():
 def transport(request):
     """Every interop test runs over the TCP wrapper and over HDLC on the pty."""
     return request.param
+
+
+@pytest.fixture(scope="session")
+def lp1_meter():
+    """A meter whose load profile 1 is full and known (lp1_fixture.py: the oracle)."""
+    from lp1_fixture import N, PERIOD, Lp1
+
+    now = int(time.time())
+    t0 = now - now % PERIOD - (N - 1) * PERIOD
+    m = Meter(args=("--fill-lp1", str(t0)))
+    m.lp1 = Lp1(t0)
+    yield m
+    assert m.alive(), "the firmware died during the tests"
+    m.stop()

@@ -181,16 +181,16 @@ def test_public_client_associates(meter, transport):
 def test_negotiated_conformance_is_proposal_and_server_offer(meter, transport):
     """Server offer today (docs/decisions.md, KSMW 3.3.1 services as they are implemented):
     general-protection, general-block-transfer, attribute0-get, block get/set/action,
-    multiple-references, access, get, set, action.
+    multiple-references, access, get, set, selective-access, action.
     dlms-cosem proposes (general-block-transfer cleared): priority-mgmt, block-get,
     multiple-references, access, get, set, selective-access, event-notification, action.
-    Intersection: 00 12 59 (dlms-cosem has no ACCESS service itself)."""
+    Intersection: 00 12 5D (dlms-cosem has no ACCESS service itself)."""
     with public(meter, transport) as m:
         m.associate()
         c = m.negotiated_conformance
         got = {k for k, v in vars(c).items() if v is True}
         assert got == {"block_transfer_with_get_or_read", "multiple_references", "access",
-                       "get", "set", "action"}, m.trace[1][1].hex(" ")
+                       "get", "set", "selective_access", "action"}, m.trace[1][1].hex(" ")
         m.release()
 
 
