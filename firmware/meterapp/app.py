@@ -1,7 +1,6 @@
 # SPDX-License-Identifier: MIT
 """Meter application entry: build the objects, start the ports and the metering loop."""
 import asyncio
-import gc
 
 from dlms.server import association as asn
 from dlms.server.server import Server
@@ -15,15 +14,6 @@ CONFORMANCE = (asn.GENERAL_PROTECTION | asn.GENERAL_BLOCK_TRANSFER | asn.ATTR0_G
                | asn.SET | asn.SELECTIVE_ACCESS | asn.ACTION)
 
 
-def _reserve():
-    for n in (4096, 2048):  # best effort: smaller when the heap is already tight
-        try:
-            return bytearray(n)
-        except MemoryError:
-            pass
-    return None
-
-
 def build(board, ports=False):
     """Server first, then (for run) the ports' buffers, then the object model: the large
     long-lived buffers take their blocks before many small objects fragment the heap."""
@@ -35,13 +25,7 @@ def build(board, ports=False):
         if board.tcp_endpoint() is not None:
             tcp = TcpPort(server)
         opt = HdlcPort(server, hdlc) if board.has_optical_port() else None
-    # the server's index of the object model (a dict of 100+ entries, grown through tables
-    # of 1.5 and 2 KB) is built after it: room is reserved before many small objects
-    # fragment the heap
-    room = _reserve()
     meter = Meter(board, hdlc)
-    del room
-    gc.collect()
     server.attach(meter.objects, meter.clients, meter.system_title)
     server.device = meter.device
     server.on_association = meter.guard.association

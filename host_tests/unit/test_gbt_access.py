@@ -264,7 +264,7 @@ class _Big:
 def test_element_too_large_mid_transfer():
     s = management(port="tcp", max_pdu=256)
     big = _Big()
-    s.server.by_ln[big.ln] = big
+    s.server.add(big)
     first = s.req(get(1, big.ln, 2))
     assert parse(first)[1] == 1
     bn = 1

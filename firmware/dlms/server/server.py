@@ -83,6 +83,10 @@ def _buffers():
     return _BUFS
 
 
+def _ln(o):
+    return o.ln
+
+
 def _exception(w, state, service):
     w.u8(EXCEPTION_RESPONSE)
     w.u8(state)
@@ -111,12 +115,34 @@ class Server:
 
     def attach(self, objects, clients, system_title):
         """The object model and clients (built after the server's buffers at boot)."""
+        objects.sort(key=_ln)  # in place: binary search, no index table to allocate
         self.objects = objects
-        self.by_ln = {}
-        for o in objects:
-            self.by_ln[o.ln] = o
         self.clients = clients  # SAP -> ClientConfig
         self.system_title = system_title
+
+    def find(self, ln):
+        """The object with logical name ln (6 bytes), or None."""
+        objs = self.objects
+        lo = 0
+        hi = len(objs)
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            k = objs[mid].ln
+            if k < ln:
+                lo = mid + 1
+            elif k > ln:
+                hi = mid
+            else:
+                return objs[mid]
+        return None
+
+    def add(self, obj):
+        """Insert an object in logical-name order."""
+        objs = self.objects
+        i = 0
+        while i < len(objs) and objs[i].ln < obj.ln:
+            i += 1
+        objs.insert(i, obj)
 
     # ------------------------------------------------------------------ entry point
     def handle(self, a, req, w):
@@ -548,7 +574,7 @@ class Server:
 
     def _resolve(self, a, cid, ln, idx, need):
         """-> (object, 0) or (None, Data-Access-Result) for an attribute access."""
-        o = self.by_ln.get(ln)
+        o = self.find(ln)
         if o is None or not a.client.role.visible(o):
             return None, OBJECT_UNDEFINED
         if o.CLASS_ID != cid:
@@ -564,7 +590,7 @@ class Server:
         return o, SUCCESS
 
     def _resolve_method(self, a, cid, ln, m):
-        o = self.by_ln.get(ln)
+        o = self.find(ln)
         if o is None or not a.client.role.visible(o):
             return None, OBJECT_UNDEFINED
         if o.CLASS_ID != cid:
