@@ -100,6 +100,32 @@ def hdlc_figures():
           % (per_byte, wire, 100 * per_byte / wire))
 
 
+def lp1_figures():
+    """LP1 (5760 rows) read whole by the management client over the TCP wrapper with
+    gurux-dlms, against the running firmware (prefilled with --fill-lp1)."""
+    sys.path.insert(0, os.path.join(ROOT, "host_tests", "integration"))
+    from conftest import Meter
+    from lp1_fixture import LP1, N, PERIOD
+    from test_interop_gurux import management
+
+    now = int(time.time())
+    m = Meter(args=("--fill-lp1", str(now - now % PERIOD - (N - 1) * PERIOD)))
+    try:
+        ts = []
+        for _ in range(3):
+            with management(m, "tcp") as c:
+                c.associate()
+                t0 = time.perf_counter()
+                rows = c.get(7, LP1, 2)
+                ts.append(time.perf_counter() - t0)
+                assert len(rows) == N
+        print("\nLP1 full read over TCP (gurux-dlms, management client, HLS-5 ciphered, %d "
+              "rows, GET blocks of 1224 bytes): median %.2f s (client decoding included)"
+              % (N, statistics.median(ts)))
+    finally:
+        m.stop()
+
+
 def median_of_runs(runs):
     # per figure, the median over whole runs: one slow stretch of a shared host then moves
     # neither the C nor the Python figure of a single run far
@@ -132,6 +158,7 @@ def main():
           "faster than the Python fallback")
     arm_sizes()
     hdlc_figures()
+    lp1_figures()
 
 
 if __name__ == "__main__":

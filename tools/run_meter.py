@@ -30,6 +30,8 @@ def main():
                    help="test PKI (tools/provision.py makes it when missing); '' for none")
     p.add_argument("--state-dir", default=os.path.join(ROOT, "run", "state"),
                    help="non-volatile state (frame counters ...), kept across restarts")
+    p.add_argument("--heap-report", action="store_true",
+                   help="the firmware prints its live heap every second")
     p.add_argument("--fill-lp1", type=int, metavar="T0",
                    help="test aid: LP1 holds 5760 deterministic entries from unix time T0 "
                    "(meterapp/profiles.py lp1_row)")
@@ -80,6 +82,8 @@ def main():
         cmd += ["--pki", args.pki]
     os.makedirs(os.path.dirname(args.state_dir), exist_ok=True)
     cmd += ["--state-dir", args.state_dir]
+    if args.heap_report:
+        cmd += ["--heap-report"]
     if args.fill_lp1 is not None:
         cmd += ["--fill-lp1", str(args.fill_lp1)]
     env = dict(os.environ, MICROPYPATH=os.pathsep.join(mpath))

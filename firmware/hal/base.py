@@ -14,6 +14,7 @@ A board provides:
 
 class Board:
     identity = {"manufacturer": "KFM", "serial": "1KFM0100000001", "meter_type": "100"}
+    heap_report = False  # print the live heap every second (host diagnostics)
     hdlc_device_address = 17
     hdlc_inter_octet_ms = 200
 

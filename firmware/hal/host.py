@@ -14,6 +14,7 @@ class HostBoard(Board):
         self.hdlc_fd = None
         self.state_dir = None
         self.pki_dir = None
+        self.heap_report = False
         self.fill_lp1 = None  # --fill-lp1 T0: LP1 holds 5760 test entries from unix time T0
         self._store = None
         i = 1
@@ -30,6 +31,9 @@ class HostBoard(Board):
                 self.state_dir = v
             elif k == "--pki":
                 self.pki_dir = v
+            elif k == "--heap-report":  # diagnostics: live heap every second
+                self.heap_report = True
+                i -= 1
             elif k == "--fill-lp1":
                 self.fill_lp1 = int(v)
             elif k == "--serial":

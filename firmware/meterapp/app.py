@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Meter application entry: build the objects, start the ports and the metering loop."""
 import asyncio
+import gc
 
 from dlms.server import association as asn
 from dlms.server.server import Server
@@ -55,4 +56,7 @@ async def run(board):
         meter.metering.update()
         meter.guard.tick_second()
         meter.profiles.tick()
+        if board.heap_report:
+            gc.collect()
+            print("heap: alloc=%d free=%d" % (gc.mem_alloc(), gc.mem_free()))
         await asyncio.sleep_ms(1000)
