@@ -13,7 +13,7 @@ ROMFS ?= 1
 MPTEST_ROMFS := $(if $(filter 1,$(ROMFS)),--romfs build/fw.romfs build/fw-mpy)
 UNIT := $(sort $(wildcard host_tests/unit/test_*.py)) $(wildcard host_tests/alloc/test_*.py)
 
-.PHONY: setup run test test-cpython test-mp test-integration natmods mpy bench clean
+.PHONY: setup run test test-cpython test-mp test-integration natmods mpy bench catalog clean
 NATMOD_ARCH ?= x64
 
 $(VENV)/.installed: requirements.txt
@@ -57,6 +57,10 @@ test-integration: setup
 
 bench: natmods
 	$(VPY) tools/bench.py
+
+# the object list table of the firmware from the companion standard's csv (tools/gen_catalog.py)
+catalog: setup
+	$(VPY) tools/gen_catalog.py
 
 clean:
 	rm -rf build .pytest_cache

@@ -30,6 +30,8 @@ def main():
                    help="test PKI (tools/provision.py makes it when missing); '' for none")
     p.add_argument("--state-dir", default=os.path.join(ROOT, "run", "state"),
                    help="non-volatile state (frame counters ...), kept across restarts")
+    p.add_argument("--single-phase", action="store_true",
+                   help="a single-phase meter (KSMW 5.1 type 100); default poly-phase (200)")
     p.add_argument("--heap-report", action="store_true",
                    help="the firmware prints its live heap every second")
     p.add_argument("--fill-lp1", type=int, metavar="T0",
@@ -84,6 +86,8 @@ def main():
     cmd += ["--state-dir", args.state_dir]
     if args.heap_report:
         cmd += ["--heap-report"]
+    if args.single_phase:
+        cmd += ["--single-phase"]
     if args.fill_lp1 is not None:
         cmd += ["--fill-lp1", str(args.fill_lp1)]
     env = dict(os.environ, MICROPYPATH=os.pathsep.join(mpath))

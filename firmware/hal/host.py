@@ -8,7 +8,11 @@ from hal.base import Board
 
 
 class HostBoard(Board):
+    """The simulated meter is poly-phase (KSMW 5.1 meter type 200, the whole object list);
+    --single-phase makes it a type 100 meter (the rows without `poly`)."""
+
     def __init__(self, argv):
+        self.identity = dict(Board.identity, meter_type="200")
         self.tcp_host = "127.0.0.1"
         self.tcp_port = 4059
         self.hdlc_fd = None
@@ -33,6 +37,9 @@ class HostBoard(Board):
                 self.pki_dir = v
             elif k == "--heap-report":  # diagnostics: live heap every second
                 self.heap_report = True
+                i -= 1
+            elif k == "--single-phase":
+                self.identity = dict(self.identity, meter_type="100")
                 i -= 1
             elif k == "--fill-lp1":
                 self.fill_lp1 = int(v)

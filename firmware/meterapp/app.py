@@ -27,7 +27,7 @@ def build(board, ports=False):
             tcp = TcpPort(server)
         opt = HdlcPort(server, hdlc) if board.has_optical_port() else None
     meter = Meter(board, hdlc)
-    server.attach(meter.objects, meter.clients, meter.system_title)
+    server.attach(meter.objects, meter.clients, meter.system_title, meter.catalog)
     server.device = meter.device
     server.on_association = meter.guard.association
     server.on_security = meter.guard.security

@@ -15,6 +15,7 @@ from dlms.util.crc16 import fcs
 MAGIC = b"KR"
 HDR = const(8)  # magic(2) seq(4) len(2)
 MAX_RECORD = const(1024)  # an X.509 certificate fits (KSMW 3.5.2)
+_BUCKETS = const(8)  # the index in small dicts: no 1 KB table to find in a fragmented heap
 
 
 class RecordStore:
@@ -29,7 +30,13 @@ class RecordStore:
                 except OSError:
                     pass  # exists
         self._buf = bytearray(HDR + MAX_RECORD + 2)
-        self._seq = {}  # name -> (seq, slot) of the newest valid copy
+        # name -> (seq, slot) of the newest valid copy, in _BUCKETS dicts by name hash: the
+        # index grows at run time (profiles load their records on first use) and one dict of
+        # 60+ names would need a table of about 1 KB in one piece
+        self._seq = [{} for _ in range(_BUCKETS)]
+
+    def _index(self, name):
+        return self._seq[hash(name) % _BUCKETS]
 
     def _path(self, name, slot):
         return "%s/%s.%d" % (self.root, name, slot)
@@ -59,9 +66,9 @@ class RecordStore:
             if r is not None and (best is None or r[0] > best[0]):
                 best = (r[0], r[1], slot)
         if best is None:
-            self._seq[name] = (0, 1)
+            self._index(name)[name] = (0, 1)
             return None
-        self._seq[name] = (best[0], best[2])
+        self._index(name)[name] = (best[0], best[2])
         return best[1]
 
     def names(self, prefix=""):
@@ -77,18 +84,19 @@ class RecordStore:
         """Power-fail safe: an empty record (read as absent) first, then the older slot,
         then the empty one; an interruption never brings an old copy back."""
         self.write(name, b"")
-        seq, slot = self._seq[name]
+        seq, slot = self._index(name)[name]
         for sl in (slot ^ 1, slot):
             try:
                 os.remove(self._path(name, sl))
             except OSError:
                 pass
-        self._seq.pop(name, None)
+        self._index(name).pop(name, None)
 
     def write(self, name, payload):
-        if name not in self._seq:
+        index = self._index(name)
+        if name not in index:
             self.read(name)
-        seq, slot = self._seq[name]
+        seq, slot = index[name]
         seq += 1
         slot ^= 1  # the other slot: the newest copy stays intact until this one is complete
         n = len(payload)
@@ -103,7 +111,7 @@ class RecordStore:
         b[HDR + n + 1] = c >> 8
         with open(self._path(name, slot), "wb") as f:
             f.write(memoryview(b)[: HDR + n + 2])
-        self._seq[name] = (seq, slot)
+        index[name] = (seq, slot)
 
 
 class PersistentCounter:

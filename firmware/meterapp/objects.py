@@ -62,6 +62,11 @@ class Meter:
         self.profiles = Profiles(self, board.store())
         objs += self.profiles.objects
         self.guard.on_event = self.profiles.security_event
+        # the rest of the KSMW object list, served on demand; type 100 = single-phase (5.1);
+        # imported last: its code takes its heap after the object model's larger blocks
+        from meterapp.catalog import Catalog
+
+        self.catalog = Catalog(self, ident["meter_type"] != "100")
 
     def _md_time(self, i):
         t = self.metering.md_time[i]

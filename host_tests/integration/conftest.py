@@ -30,7 +30,7 @@ class Meter:
     server_logical = 1
     server_physical = 17
     pki = os.path.join(ROOT, "build", "pki")  # tools/provision.py output: keys, certificates
-    ldn = b"KFM1000100000001"
+    ldn = b"KFM2000100000001"
 
     def __init__(self, heap=HEAP, args=()):
         """args: further tools/run_meter.py options (e.g. --fill-lp1 T0)."""

@@ -43,7 +43,7 @@ UNKNOWN = "0-0:99.99.99.255"
 
 SUCCESS, READ_WRITE_DENIED, OBJECT_UNDEFINED = 0, 3, 4
 AUTHENTICATION_REQUIRED = 14
-LDN_VALUE = b"KFM1000100000001"
+LDN_VALUE = b"KFM2000100000001"
 
 # management client test provisioning (meterapp/clients.py): GUEK(1) = 10 11 .. 1F,
 # GAK(1) = its complement; any client system title (the meter counts per client, not title)
@@ -339,8 +339,8 @@ def test_hdlc_ua_parameters_without_snrm_information(meter):
 def test_logical_device_name(meter, transport):
     with public(meter, transport) as m:
         m.associate()
-        assert m.get(1, LDN, 2) == b"KFM1000100000001"
-        assert m.get_raw(1, LDN, 2) == b"\x09\x10KFM1000100000001"
+        assert m.get(1, LDN, 2) == b"KFM2000100000001"
+        assert m.get_raw(1, LDN, 2) == b"\x09\x10KFM2000100000001"
         assert m.get(1, LDN, 1) == bytes((0, 0, 42, 0, 0, 255))
         m.release()
 
@@ -423,7 +423,7 @@ def test_get_with_list_of_16(meter, transport):
         m.release()
     # 164-byte request: with the LLC header it needs two I-frames of 128 bytes on HDLC
     assert request[:2] == b"\xc0\x03" and len(request) + 3 > 128
-    assert r[0] == b"KFM1000100000001"
+    assert r[0] == b"KFM2000100000001"
     assert r[1] == bytes((0, 0, 42, 0, 0, 255))
     assert r[2] == bytes((0, 0, 1, 0, 0, 255))
     assert isinstance(r[3], bytes) and len(r[3]) == 12

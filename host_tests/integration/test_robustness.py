@@ -9,7 +9,7 @@ from rawlink import Pty, Tcp, hdlc_frame, parse_frame
 
 AARQ_PUBLIC = bytes.fromhex("601DA109060760857405080101BE10040E01000000065F1F0400007E1F04B0")
 GET_LDN = bytes.fromhex("C001C1000100002A0000FF0200")
-LDN_RESPONSE = bytes.fromhex("C401C1000910") + b"KFM1000100000001"
+LDN_RESPONSE = bytes.fromhex("C401C1000910") + b"KFM2000100000001"
 
 
 def test_tcp_malformed_apdus(meter):

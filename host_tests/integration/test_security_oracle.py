@@ -38,7 +38,7 @@ from oracle_client import (BASE_CONFORMANCE, GENERAL_PROTECTION, MANAGEMENT, MAS
                            TYPE_UNMATCHED, action_request, d_array, d_enum, d_octets, d_struct,
                            get_request)
 
-LDN = ("0-0:42.0.0.255", b"KFM1000100000001")
+LDN = ("0-0:42.0.0.255", b"KFM2000100000001")
 CLOCK = "0-0:1.0.0.255"
 CURRENT_ASSOCIATION = "0-0:40.0.0.255"
 CURRENT_SECURITY_SETUP = "0-0:43.0.0.255"

@@ -43,6 +43,7 @@ class CosemObject:
     WRITABLE = ()  # attributes a privileged client may write
     METHODS = ()  # method ids the class defines
     NOT_READABLE = ()  # attributes nobody reads (secrets)
+    LOCAL_METHODS = ()  # methods only the meter itself invokes (no client may)
 
     def __init__(self, ln):
         self.ln = bytes(ln)

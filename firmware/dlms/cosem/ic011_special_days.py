@@ -3,8 +3,9 @@
 day_id}; methods 1 insert, 2 delete. lookup() gives the day_id an activity calendar uses
 instead of its week profile on that date (Blue Book 4.5.5).
 
-Entries live in one preallocated bytearray, 8 bytes each (index, date, day_id), sorted by
-index: KSMW 5.5 asks for 200 entries = 1.6 KB per table.
+Entries live in one bytearray, 8 bytes each (index, date, day_id), sorted by index, grown 16
+entries at a time up to the capacity: KSMW 5.5 asks for 200 entries = 1.6 KB per full table;
+an empty table takes none (the meter has three, most stay empty or short).
 """
 from micropython import const
 
@@ -17,6 +18,7 @@ from dlms.util import dtpattern as dp
 CAPACITY = const(200)  # KSMW 5.5: Austrian fixed and movable holidays until 2050
 _REC = const(8)  # index(2) date(5) day_id(1)
 _BATCH = const(16)  # entries written per generator step (~14 bytes each)
+_GROW = const(16)  # entries added to the buffer when it is full
 
 
 def _entry(d):
@@ -42,7 +44,7 @@ class SpecialDaysTable(CosemObject):
         """on_change(table) after every modification (persistence, calendar re-evaluation)."""
         super().__init__(ln)
         self.capacity = capacity
-        self.buf = bytearray(capacity * _REC)
+        self.buf = bytearray()
         self.n = 0
         self.version = 0  # bumped on every change: calendars cache their lookups by it
         self.on_change = on_change
@@ -94,6 +96,8 @@ class SpecialDaysTable(CosemObject):
 
     def _put(self, index, date, day_id):
         b = self.buf
+        if len(b) < (self.n + 1) * _REC:  # grown in place (the same bytearray)
+            b.extend(bytes(min(_GROW, self.capacity - self.n) * _REC))
         k = 0
         while k < self.n and ((b[k * _REC] << 8) | b[k * _REC + 1]) < index:
             k += 1

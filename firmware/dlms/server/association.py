@@ -70,7 +70,7 @@ class Role:
         return mode
 
     def method_access(self, obj, m, client=None):
-        if not self.visible(obj) or m not in obj.METHODS:
+        if not self.visible(obj) or m not in obj.METHODS or m in obj.LOCAL_METHODS:
             return NO_ACCESS
         if (obj.CLASS_ID, m) in self.public_methods:
             return METHOD_ACCESS
@@ -163,7 +163,7 @@ class Association:
 
     @property
     def objects(self):
-        return self.server.objects
+        return self.server.model  # the server's objects and those served on demand
 
     @property
     def associated(self):

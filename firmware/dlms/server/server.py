@@ -87,6 +87,20 @@ def _ln(o):
     return o.ln
 
 
+class _Model:
+    """The object model as the object list shows it: the server's objects, then the objects
+    `more` serves (made when looked up, meterapp.catalog)."""
+
+    def __init__(self, server):
+        self.server = server
+
+    def __iter__(self):
+        s = self.server
+        yield from s.objects
+        if s.more is not None:
+            yield from s.more
+
+
 def _exception(w, state, service):
     w.u8(EXCEPTION_RESPONSE)
     w.u8(state)
@@ -113,10 +127,13 @@ class Server:
         self._out = b[3]
         self._init_w = b[4]
 
-    def attach(self, objects, clients, system_title):
-        """The object model and clients (built after the server's buffers at boot)."""
+    def attach(self, objects, clients, system_title, more=None):
+        """The object model and clients (built after the server's buffers at boot); more:
+        further objects served on demand, more.find(ln) -> object or None, iterable."""
         objects.sort(key=_ln)  # in place: binary search, no index table to allocate
         self.objects = objects
+        self.more = more
+        self.model = _Model(self)
         self.clients = clients  # SAP -> ClientConfig
         self.system_title = system_title
 
@@ -134,7 +151,7 @@ class Server:
                 hi = mid
             else:
                 return objs[mid]
-        return None
+        return self.more.find(ln) if self.more is not None else None
 
     def add(self, obj):
         """Insert an object in logical-name order."""
