@@ -41,29 +41,31 @@ class Board:
     def pki(self):
         return None
 
+    def tcp_endpoint(self):
+        return None
+
+    def has_optical_port(self):
+        return True
+
 
 class Bench:
     def __init__(self):
-        meter, server, hdlc = build(Board())
+        # the optical port's buffers come from the application's boot order, as on a board
+        meter, server, hdlc, tcp, port = build(Board(), ports=True)
         self.server = server
-        from dlms.apdu.axdr import Writer
-        from dlms.server.association import Association
-
-        self.a = Association(server, "hdlc")
-        self.tx = Writer(1400)
-        self.link = HdlcLink(hdlc, self._sent, self._app, on_disconnect=self.a.reset)
+        self.port = port
+        self.a = port.a
+        self.link = port.link
+        self.link.send = self._sent
         self.out = []
         self.buf = bytearray(300)
         self.ns = self.nr = 0
         self.us = 0
         self.nbytes = 0
 
-    def _app(self, apdu):
-        self.a.client_sap = self.link.peer
-        self.tx.pos = 0
-        self.server.handle(self.a, apdu, self.tx)
-        self.last = self.tx.mv[: self.tx.pos]
-        return self.last
+    @property
+    def last(self):
+        return self.port.tx.mv[: self.port.tx.pos]
 
     def _sent(self, frame):
         self.out.append(bytes(frame))
