@@ -56,7 +56,9 @@ def is_dedicated(protected):
     return protected in _PLAIN and protected not in _GLO.values()
 
 
-def _prepare(sc, ak, title, ic, apdu):
+def _prepare(sc, ak, title, ic, apdu, hdr=b""):
+    """Set the IV; -> A = SC || AK || hdr (|| APDU when authentication only). hdr: the
+    general-ciphering header fields, length bytes included (dlms-notes 5.5)."""
     if len(title) != 8:
         raise SecurityError("system title")
     _iv[0:8] = title
@@ -64,18 +66,21 @@ def _prepare(sc, ak, title, ic, apdu):
     _iv[9] = (ic >> 16) & 0xFF
     _iv[10] = (ic >> 8) & 0xFF
     _iv[11] = ic & 0xFF
-    _aad[0] = sc
     n = 1 + len(ak)
+    e = n + len(hdr) + (len(apdu) if apdu is not None else 0)
+    if e > len(_aad):
+        raise SecurityError("too long")
+    _aad[0] = sc
     _aad[1:n] = ak
+    _aad[n:n + len(hdr)] = hdr
     if apdu is not None:  # authentication only: the APDU travels in clear and is in A
-        m = len(apdu)
-        _aad[n:n + m] = apdu
-        n += m
-    return memoryview(_aad)[:n]
+        _aad[n + len(hdr):e] = apdu
+    return memoryview(_aad)[:e]
 
 
-def protect(sc, ek, ak, title, ic, apdu, out, off=0):
-    """Write SC || IC || payload [|| T] for `apdu` into out[off:]; returns the end offset."""
+def protect(sc, ek, ak, title, ic, apdu, out, off=0, hdr=b""):
+    """Write SC || IC || payload [|| T] for `apdu` into out[off:]; returns the end offset.
+    hdr: further authenticated header fields (general-ciphering)."""
     if sc & (SC_AUTH | SC_ENC) == 0:
         raise SecurityError("no protection")
     n = len(apdu)
@@ -87,20 +92,20 @@ def protect(sc, ek, ak, title, ic, apdu, out, off=0):
     p = off + 5
     mv = memoryview(out)
     if sc & SC_ENC:
-        aad = _prepare(sc, ak, title, ic, None)  # also sets the IV
+        aad = _prepare(sc, ak, title, ic, None, hdr)  # also sets the IV
         if not sc & SC_AUTH:
             aad = memoryview(_aad)[:0]
         tag = mv[p + n:p + n + TAG_LEN] if sc & SC_AUTH else bytearray(TAG_LEN)
         gcm.gcm_encrypt(ek, _iv, aad, apdu, mv[p:p + n], tag)
     else:
-        aad = _prepare(sc, ak, title, ic, apdu)
+        aad = _prepare(sc, ak, title, ic, apdu, hdr)
         mv[p:p + n] = apdu
         gcm.gmac(ek, _iv, aad, mv[p + n:p + n + TAG_LEN])
     return p + n + (TAG_LEN if sc & SC_AUTH else 0)
 
 
-def unprotect(ek, ak, title, content, out):
-    """Check and decipher SC || IC || payload [|| T] into out.
+def unprotect(ek, ak, title, content, out, hdr=b""):
+    """Check and decipher SC || IC || payload [|| T] into out (hdr as for protect).
     Returns (sc, ic, length of the plain APDU); raises SecurityError."""
     if len(content) < 5:
         raise SecurityError("short")
@@ -115,7 +120,7 @@ def unprotect(ek, ak, title, content, out):
     mv = memoryview(out)
     if sc & SC_ENC:
         if sc & SC_AUTH:
-            aad = _prepare(sc, ak, title, ic, None)
+            aad = _prepare(sc, ak, title, ic, None, hdr)
             ok = gcm.gcm_decrypt(ek, _iv, aad, body, tag, mv[:n])
         else:  # encryption only: GCM without a tag check (CTR part)
             _prepare(sc, ak, title, ic, None)
@@ -124,7 +129,7 @@ def unprotect(ek, ak, title, content, out):
         if not ok:
             raise SecurityError("tag")
     else:
-        aad = _prepare(sc, ak, title, ic, body)
+        aad = _prepare(sc, ak, title, ic, body, hdr)
         calc = bytearray(TAG_LEN)
         gcm.gmac(ek, _iv, aad, calc)
         if not equal(calc, tag):

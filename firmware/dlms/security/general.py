@@ -48,9 +48,6 @@ _OTHER = const(3)
 _DECIPHERING = const(5)
 _NO_BROADCAST = const(0xBF)
 
-_aad = cipher._aad  # SC || AK || header fields (|| APDU): the one AAD scratch buffer
-_iv = bytearray(12)
-_tag = bytearray(TAG_LEN)
 _digest = bytearray(32)
 
 
@@ -276,56 +273,21 @@ def content_key(h, resolve, kek):
     return h.ek
 
 
-def _set_iv(title, ic):
-    _iv[0:8] = title
-    _iv[8] = (ic >> 24) & 0xFF
-    _iv[9] = (ic >> 16) & 0xFF
-    _iv[10] = (ic >> 8) & 0xFF
-    _iv[11] = ic & 0xFF
-
-
-def _aad_for(sc, ak, hdr, apdu):
-    # GB Table 38: A = SC || AK || header fields (|| APDU when authentication only)
-    a = 1 + len(ak)
-    m = a + len(hdr)
-    e = m + (len(apdu) if apdu is not None else 0)
-    if e > len(_aad):
-        raise MalformedApdu("too long")
-    _aad[0] = sc
-    _aad[1:a] = ak
-    _aad[a:m] = hdr
-    if apdu is not None:
-        _aad[m:e] = apdu
-    return memoryview(_aad)[:e]
-
-
 def _unseal(ek, ak, hdr, title, content, out):
     sc = content[0]
-    ic = (content[1] << 24) | (content[2] << 16) | (content[3] << 8) | content[4]
     n = len(content) - 5 - (TAG_LEN if sc & SC_AUTH else 0)
-    if n < 0 or sc & SC_COMPRESSED:
-        raise DecipheringError("security control")
-    if n > len(out):
+    if n > len(out) or (sc & SC_AUTH and not sc & SC_ENC
+                        and 1 + len(ak) + len(hdr) + n > len(cipher._aad)):
         raise MalformedApdu("too long")
-    body = content[5:5 + n]
-    mv = memoryview(out)
-    if sc & SC_ENC:
-        _set_iv(title, ic)
-        if sc & SC_AUTH:
-            if not gcm.gcm_decrypt(ek, _iv, _aad_for(sc, ak, hdr, None), body,
-                                   content[5 + n:], mv[:n]):
-                raise DecipheringError("tag")
-        else:  # encryption only: no AAD, no tag (dlms-notes 5.4)
-            gcm.gcm_encrypt(ek, _iv, None, body, mv[:n], _tag)
-    elif sc & SC_AUTH:
-        _set_iv(title, ic)
-        gcm.gmac(ek, _iv, _aad_for(sc, ak, hdr, body), _tag)
-        if not cipher.equal(_tag, content[5 + n:]):
-            raise DecipheringError("tag")
-        mv[:n] = body
-    else:  # no protection: a layer kept for another party (GB 9.2.7.3 example 2)
-        mv[:n] = body
-    return sc, ic, n
+    if sc & (SC_AUTH | SC_ENC) == 0 and n >= 0 and not sc & SC_COMPRESSED:
+        # no protection: a layer kept for another party (GB 9.2.7.3 example 2)
+        out[:n] = content[5:5 + n]
+        ic = (content[1] << 24) | (content[2] << 16) | (content[3] << 8) | content[4]
+        return sc, ic, n
+    try:
+        return cipher.unprotect(ek, ak, title, content, out, hdr)
+    except SecurityError as e:
+        raise DecipheringError(e.args[0] if e.args else "")
 
 
 def open_general_ciphering(h, server_title, ak, resolve, kek, out, allow_clear=False):
@@ -408,34 +370,20 @@ def write_general_glo(w, tag, title, sc, ek, ak, ic, plain):
     w.u8(tag)
     _put(w, title)
     w.length(c)
-    # A = SC || AK (|| APDU): the DD rule with no header fields. Not cipher.protect: it
-    # leaves the IV unset for SC 0x20.
-    w.pos = _seal(sc, ek, ak, b"", title, ic, plain, w.buf, w.pos)
+    w.pos = cipher.protect(sc, ek, ak, title, ic, plain, w.buf, w.pos)
 
 
 def _seal(sc, ek, ak, hdr, title, ic, apdu, out, off):
-    n = len(apdu)
+    if sc & (SC_AUTH | SC_ENC):
+        return cipher.protect(sc, ek, ak, title, ic, apdu, out, off, hdr)
+    n = len(apdu)  # a clear layer (general-ciphering only): SC IC payload
     out[off] = sc
     out[off + 1] = (ic >> 24) & 0xFF
     out[off + 2] = (ic >> 16) & 0xFF
     out[off + 3] = (ic >> 8) & 0xFF
     out[off + 4] = ic & 0xFF
-    p = off + 5
-    mv = memoryview(out)
-    if sc & SC_ENC:
-        _set_iv(title, ic)
-        if sc & SC_AUTH:
-            gcm.gcm_encrypt(ek, _iv, _aad_for(sc, ak, hdr, None), apdu, mv[p:p + n],
-                            mv[p + n:p + n + TAG_LEN])
-            return p + n + TAG_LEN
-        gcm.gcm_encrypt(ek, _iv, None, apdu, mv[p:p + n], _tag)
-        return p + n
-    mv[p:p + n] = apdu
-    if sc & SC_AUTH:
-        _set_iv(title, ic)
-        gcm.gmac(ek, _iv, _aad_for(sc, ak, hdr, apdu), mv[p + n:p + n + TAG_LEN])
-        return p + n + TAG_LEN
-    return p + n
+    memoryview(out)[off + 5:off + 5 + n] = apdu
+    return off + 5 + n
 
 
 def write_general_ciphering(w, tid, originator, recipient, date_time, other, key_info, key_id,
