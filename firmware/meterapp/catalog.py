@@ -24,8 +24,8 @@ from struct import unpack_from
 from dlms import VERSION
 from dlms.apdu import axdr
 from dlms.cosem.base import (
-    OTHER_REASON, READ_WRITE_DENIED, SUCCESS, TEMPORARY_FAILURE, TYPE_UNMATCHED, CosemObject,
-    obis,
+    CosemObject, OTHER_REASON, READ_WRITE_DENIED, SUCCESS, TEMPORARY_FAILURE, TYPE_UNMATCHED,
+    no_data, obis,
 )
 from meterapp import catalog_table as T
 
@@ -156,7 +156,7 @@ class _Register(_Data):
     def action(self, method, d, ctx):
         if method != 1:
             return super().action(method, d, ctx)
-        if d is not None and d[0] not in (axdr.INT8, axdr.NULL):
+        if not no_data(d):
             return TYPE_UNMATCHED, None
         tag, _a, _u, fl, _s, _d = spec(self.k)
         if not fl & _RESET:

@@ -18,17 +18,22 @@ MAX_RECORD = const(1024)  # an X.509 certificate fits (KSMW 3.5.2)
 _BUCKETS = const(8)  # the index in small dicts: no 1 KB table to find in a fragmented heap
 
 
+def makedirs(path):
+    """Create the folder and its parents (any VFS: no os.makedirs on MicroPython)."""
+    p = ""
+    for part in path.split("/"):
+        p = p + "/" + part if p or path.startswith("/") else part
+        if part:
+            try:
+                os.mkdir(p)
+            except OSError:
+                pass  # exists
+
+
 class RecordStore:
     def __init__(self, root):
         self.root = root
-        path = ""
-        for part in root.split("/"):  # create the folder and its parents
-            path = path + "/" + part if path or root.startswith("/") else part
-            if part:
-                try:
-                    os.mkdir(path)
-                except OSError:
-                    pass  # exists
+        makedirs(root)
         self._buf = bytearray(HDR + MAX_RECORD + 2)
         # name -> (seq, slot) of the newest valid copy, in _BUCKETS dicts by name hash: the
         # index grows at run time (profiles load their records on first use) and one dict of

@@ -28,6 +28,7 @@ from struct import pack_into
 from micropython import const
 
 from dlms.util.crc16 import fcs
+from meterapp.nvstore import makedirs
 
 T_EPOCH = const(1577836800)  # 2020-01-01T00:00:00Z in unix seconds
 REC_HDR = const(8)  # seq(4) time(4); the CRC closes the record
@@ -51,17 +52,6 @@ def raw_time(utc_s):
 def record_time(rec):
     """Time field of a record (raw, see raw_time)."""
     return _u32(rec, 4)
-
-
-def makedirs(path):
-    p = ""
-    for part in path.split("/"):
-        p = p + "/" + part if p or path.startswith("/") else part
-        if part:
-            try:
-                os.mkdir(p)
-            except OSError:
-                pass  # exists
 
 
 class _Ring:

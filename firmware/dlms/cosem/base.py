@@ -10,6 +10,8 @@ An object answers:
 """
 from micropython import const
 
+from dlms.apdu import axdr
+
 # Data-Access-Result / Action-Result (Green Book 9.3; dlms-notes 4.5)
 SUCCESS = const(0)
 HARDWARE_FAULT = const(1)
@@ -66,6 +68,12 @@ def expect(d, tag):
     if d is None or d[0] != tag:
         return None
     return d[1]
+
+
+def no_data(d):
+    """A method parameter of the form data ::= integer(0): absent, integer or null-data
+    (Blue Book 4.1: methods without a real parameter)."""
+    return d is None or d[0] == axdr.NULL or d[0] == axdr.INT8
 
 
 def get_all(obj, w, ctx):

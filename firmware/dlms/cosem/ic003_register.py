@@ -2,7 +2,7 @@
 """IC 3 Register, version 0 (Blue Book 4.3.2): value, scaler_unit; method 1 reset."""
 from dlms.apdu import axdr
 from dlms.cosem.base import (
-    OBJECT_UNDEFINED, READ_WRITE_DENIED, SUCCESS, TYPE_UNMATCHED, CosemObject,
+    CosemObject, OBJECT_UNDEFINED, READ_WRITE_DENIED, SUCCESS, TYPE_UNMATCHED, no_data,
 )
 
 
@@ -47,7 +47,7 @@ class Register(CosemObject):
         # reset(data) with data ::= integer(0) (Blue Book 4.3.2)
         if method != 1 or self.reset is None:
             return OBJECT_UNDEFINED, None
-        if d is not None and d[0] not in (axdr.INT8, axdr.NULL):
+        if not no_data(d):
             return TYPE_UNMATCHED, None
         self.reset()
         return SUCCESS, None

@@ -20,7 +20,8 @@ that DST changes do not stretch a period.
 """
 from dlms.apdu import axdr
 from dlms.cosem.base import (
-    OBJECT_UNDEFINED, OTHER_REASON, READ_WRITE_DENIED, SUCCESS, TYPE_UNMATCHED, CosemObject,
+    CosemObject, OBJECT_UNDEFINED, OTHER_REASON, READ_WRITE_DENIED, SUCCESS, TYPE_UNMATCHED,
+    no_data,
 )
 
 _UNSET = b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\x80\x00\xff"  # date-time not specified
@@ -165,7 +166,7 @@ class DemandRegister(CosemObject):
         # reset(data) / next_period(data), data ::= integer(0)
         if method not in (1, 2):
             return OBJECT_UNDEFINED, None
-        if d is not None and d[0] not in (axdr.INT8, axdr.NULL):
+        if not no_data(d):
             return TYPE_UNMATCHED, None
         if method == 1:
             self.reset()

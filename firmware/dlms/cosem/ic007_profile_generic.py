@@ -26,8 +26,8 @@ from struct import pack_into, unpack_from
 from dlms.apdu import axdr
 from dlms.apdu.axdr import Writer
 from dlms.cosem.base import (
-    HARDWARE_FAULT, OBJECT_UNDEFINED, OTHER_REASON, READ_WRITE_DENIED, SCOPE_OF_ACCESS_VIOLATED,
-    SUCCESS, TYPE_UNMATCHED, CosemObject,
+    CosemObject, HARDWARE_FAULT, OBJECT_UNDEFINED, OTHER_REASON, READ_WRITE_DENIED,
+    SCOPE_OF_ACCESS_VIOLATED, SUCCESS, TYPE_UNMATCHED, no_data,
 )
 from dlms.util import timeconv as tc
 
@@ -411,7 +411,7 @@ class ProfileGeneric(CosemObject):
         if method not in (1, 2):
             return OBJECT_UNDEFINED, None
         # reset(data) / capture(data), data ::= integer(0)
-        if d is not None and d[0] not in (axdr.INT8, axdr.NULL):
+        if not no_data(d):
             return TYPE_UNMATCHED, None
         if method == 1:
             self.reset()

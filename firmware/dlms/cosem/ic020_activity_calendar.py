@@ -26,7 +26,8 @@ from micropython import const
 
 from dlms.apdu import axdr
 from dlms.cosem.base import (
-    OBJECT_UNDEFINED, OTHER_REASON, READ_WRITE_DENIED, SUCCESS, TYPE_UNMATCHED, CosemObject,
+    CosemObject, OBJECT_UNDEFINED, OTHER_REASON, READ_WRITE_DENIED, SUCCESS, TYPE_UNMATCHED,
+    no_data,
 )
 from dlms.util import dtpattern as dp
 from dlms.util import timeconv as tc
@@ -382,7 +383,7 @@ class ActivityCalendar(CosemObject):
     def action(self, method, d, ctx):
         if method != 1:
             return OBJECT_UNDEFINED, None
-        if d is not None and d[0] not in (axdr.INT8, axdr.NULL):
+        if not no_data(d):
             return TYPE_UNMATCHED, None
         self.activate()
         return SUCCESS, None

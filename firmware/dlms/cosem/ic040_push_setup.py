@@ -19,7 +19,8 @@ from struct import pack, unpack_from
 
 from dlms.apdu import axdr
 from dlms.cosem.base import (
-    OBJECT_UNDEFINED, OTHER_REASON, READ_WRITE_DENIED, SUCCESS, TYPE_UNMATCHED, CosemObject,
+    CosemObject, OBJECT_UNDEFINED, OTHER_REASON, READ_WRITE_DENIED, SUCCESS, TYPE_UNMATCHED,
+    no_data,
 )
 
 MAX_OBJECTS = 20  # KSMW 10.1-10.5: "a minimum of 20 capture object definitions"
@@ -138,6 +139,6 @@ class PushSetup(CosemObject):
     def action(self, method, d, ctx):
         if method != 1:
             return OBJECT_UNDEFINED, None
-        if d is not None and d[0] not in (axdr.INT8, axdr.NULL):
+        if not no_data(d):
             return TYPE_UNMATCHED, None
         return OTHER_REASON, None  # later work: push (data-notification)

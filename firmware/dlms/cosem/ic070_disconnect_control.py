@@ -21,7 +21,8 @@ from micropython import const
 
 from dlms.apdu import axdr
 from dlms.cosem.base import (
-    OBJECT_UNDEFINED, OTHER_REASON, READ_WRITE_DENIED, SUCCESS, TYPE_UNMATCHED, CosemObject,
+    CosemObject, OBJECT_UNDEFINED, OTHER_REASON, READ_WRITE_DENIED, SUCCESS, TYPE_UNMATCHED,
+    no_data,
 )
 
 DISCONNECTED = const(0)
@@ -120,7 +121,7 @@ class DisconnectControl(CosemObject):
     def action(self, method, d, ctx):
         if method not in (1, 2):
             return OBJECT_UNDEFINED, None
-        if d is not None and d[0] not in (axdr.INT8, axdr.NULL):
+        if not no_data(d):
             return TYPE_UNMATCHED, None
         if method == 1:
             return self.transition("b", "c"), None
