@@ -217,29 +217,22 @@ def parse_general_glo(apdu: bytes) -> Tuple[bytes, bytes]:
 
 
 def ber_elements(apdu: bytes) -> dict:
-    """Top-level elements of an AARQ/AARE/RLRQ/RLRE (tag -> value), BER lengths checked."""
+    """Top-level elements of an AARQ/AARE/RLRQ/RLRE (tag -> value), BER lengths checked
+    (definite BER lengths have the A-XDR length form)."""
     a = bytes(apdu)
-    total, pos = _ber_length(a, 1)
+    total, pos = read_axdr_length(a, 1)
     if pos + total != len(a):
         raise ProtocolViolation("ACSE length %d for %d bytes: %s" % (total, len(a) - pos,
                                                                     a.hex(" ")))
     out = {}
     while pos < len(a):
         tag = a[pos]
-        n, body = _ber_length(a, pos + 1)
+        n, body = read_axdr_length(a, pos + 1)
         if body + n > len(a):
             raise ProtocolViolation("ACSE element %02X overruns: %s" % (tag, a.hex(" ")))
         out[tag] = a[body:body + n]
         pos = body + n
     return out
-
-
-def _ber_length(a: bytes, i: int) -> Tuple[int, int]:
-    n = a[i]
-    if n < 0x80:
-        return n, i + 1
-    k = n & 0x7F
-    return int.from_bytes(a[i + 1:i + 1 + k], "big"), i + 1 + k
 
 
 # ---------------------------------------------------------------------------- counters
