@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 """Demand register (IC 5): attributes, block and sliding demand, time jumps, methods."""
-from unitlib import h
+from unitlib import attr_bytes, h
 
 from dlms.apdu import axdr
 from dlms.apdu.axdr import INT8, NULL, UINT8, UINT16, UINT32
@@ -25,10 +25,7 @@ class Time:
         return self.buf  # reused buffer, as Clock.datetime(): the register must copy
 
 
-def enc(obj, attr):
-    w = axdr.Writer(64)
-    assert obj.get(attr, w, None) == SUCCESS
-    return bytes(w.mv[:w.pos])
+enc = attr_bytes
 
 
 def make(n=1, **kw):

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Single action schedule (IC 22) and the date/time patterns behind it: wildcards, due
 evaluation, KSMW 5.4.1 power down and clock shifts, DST."""
-from unitlib import h
+from unitlib import attr_bytes, h
 
 from dlms.apdu import axdr
 from dlms.apdu.axdr import ARRAY, ENUM, OCTET_STRING, STRUCTURE, UINT16
@@ -15,15 +15,7 @@ BILLING_SCRIPT = obis("0-0:10.0.1.255")
 MONTHLY = ((h("00000000"), h("FFFFFF01FF")),)  # KSMW 5.6: 00:00:00 on every 1st
 
 
-def enc(obj, attr):
-    w = axdr.Writer(2048)
-    r = obj.get(attr, w, None)
-    if not isinstance(r, int):
-        for _ in r:
-            pass
-        r = SUCCESS
-    assert r == SUCCESS, r
-    return bytes(w.mv[:w.pos])
+enc = attr_bytes
 
 
 def loc(y, mo, d, hh=0, mi=0, s=0):

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Tariffication classes (KSMW 5.5): special days table (IC 11), script table (IC 9), register
 activation (IC 6), activity calendar (IC 20) and the calendar -> script -> mask chain."""
-from unitlib import h
+from unitlib import attr_bytes, h
 
 from dlms.apdu import axdr
 from dlms.apdu.axdr import ARRAY, ENUM, INT8, OCTET_STRING, STRUCTURE, UINT8, UINT16
@@ -20,16 +20,7 @@ from dlms.util import timeconv as tc
 SCRIPTS = obis("0-0:10.0.100.255")
 
 
-def enc(obj, attr):
-    """A-XDR of an attribute (drains a streaming get)."""
-    w = axdr.Writer(4096)
-    r = obj.get(attr, w, None)
-    if not isinstance(r, int):
-        for _ in r:
-            pass
-        r = SUCCESS
-    assert r == SUCCESS, r
-    return bytes(w.mv[:w.pos])
+enc = attr_bytes
 
 
 def os_(b):

@@ -15,6 +15,20 @@ def raises(exc, fn, *args):
     raise AssertionError("%r not raised" % (exc,))
 
 
+def attr_bytes(obj, attr, size=4096):
+    """A-XDR of one attribute of an interface-class object (a streaming get drained)."""
+    from dlms.apdu.axdr import Writer
+
+    w = Writer(size)
+    r = obj.get(attr, w, None)
+    if not isinstance(r, int):
+        for _ in r:
+            pass
+        r = 0
+    assert r == 0, r  # SUCCESS
+    return bytes(w.mv[: w.pos])
+
+
 class FakeBoard:
     """Board with a settable clock (unix ms) for the meter application."""
 
