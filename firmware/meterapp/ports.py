@@ -80,21 +80,24 @@ async def _read_exactly(reader, mv):
 class _Slot:
     """Buffers of one TCP connection, allocated once at boot and reused (no heap churn)."""
 
+    busy = False
+
     def __init__(self, server):
         self.a = Association(server, "tcp")
         self.rx = bytearray(wrapper.HEADER + MAX_PDU + 64)
         self.rxmv = memoryview(self.rx)
-        self.tx = Writer(wrapper.HEADER + TX_SIZE)
-        self.busy = False
 
 
 class TcpPort:
     """IEC 62056-47 wrapper over TCP: each connection carries its own association; the
-    connection slots are allocated at boot."""
+    connection slots are allocated at boot. One response buffer serves every connection:
+    a response is written and handed to its stream (which copies it) with no await
+    in between."""
 
     def __init__(self, server, max_connections=4):
         self.server = server
         self.slots = [_Slot(server) for _ in range(max_connections)]
+        self.tx = Writer(wrapper.HEADER + TX_SIZE)
 
     async def serve(self, host, port, log=print):
         async def handle(reader, writer):
@@ -114,24 +117,25 @@ class TcpPort:
             a.reset()
             rx = slot.rx
             rxmv = slot.rxmv
-            tx = slot.tx
+            tx = self.tx  # shared: no await from here until the response is written
             try:
                 while True:
                     await _read_exactly(reader, rxmv[: wrapper.HEADER])
                     ver, src, dst, n = wrapper.parse(rx)
                     if ver != wrapper.VERSION:
                         break  # not a wrapper stream: drop the connection
-                    tx.pos = wrapper.HEADER
                     if n > len(rx) - wrapper.HEADER:
                         while n:  # skip the oversized APDU, then answer pdu-too-long
                             k = min(n, len(rx) - wrapper.HEADER)
                             await _read_exactly(reader, rxmv[wrapper.HEADER:wrapper.HEADER + k])
                             n -= k
+                        tx.pos = wrapper.HEADER
                         tx.raw(b"\xd8\x01\x04")
                     else:
                         await _read_exactly(reader, rxmv[wrapper.HEADER:wrapper.HEADER + n])
                         if dst != a.server_sap:
                             continue  # not addressed to the management logical device
+                        tx.pos = wrapper.HEADER
                         if a.status == 0:
                             a.client_sap = src
                         if src != a.client_sap:
