@@ -3,7 +3,9 @@
 three Sub-CAs, the meter's digital-signature certificate and up to two signing
 certificates per client security setup; Security setup attribute 6 and methods 4-8
 (Blue Book 4.4.7 v1; dlms-notes 5.10). Every certificate is kept as DER in the
-power-fail-safe store (records crt-<slot>) and parsed once at boot.
+power-fail-safe store (records crt-<slot>); in RAM only as DER, parsed when used (a parsed
+certificate takes about 0.8 KB more on the 64-bit host); the clients' signing keys are taken
+out at boot and after each change.
 
 Rules settled here (docs/decisions.md): a root is replaced only by firmware update, never
 through import_certificate; a new digital-signature key pair stays pending (the current
@@ -25,7 +27,7 @@ class CertStore:
         self.device = device
         self.store = store
         self.now_ms = now_ms
-        self.slots = {}  # slot name -> x509.Certificate
+        self.slots = {}  # slot name -> DER (bytes) of a certificate that parsed
         self.pending = None  # (priv, pub, created ms) of a generated key pair
         if store is not None:
             for name in store.names("crt-"):
@@ -33,7 +35,7 @@ class CertStore:
                 if not der:
                     continue  # removed (KSMW 3.5.2.1)
                 try:
-                    self.slots[name[4:]] = x509.Certificate(der)
+                    self.slots[name[4:]] = x509.Certificate(der).der
                 except ValueError:
                     pass  # a damaged record is ignored: the slot is free again
             key = store.read("sigkey")
@@ -51,8 +53,12 @@ class CertStore:
         if self.store is not None:
             self.store.write("sigkey", bytes(priv))
 
+    def cert(self, slot):
+        """The parsed certificate of a slot (made on each call)."""
+        return x509.Certificate(self.slots[slot])
+
     def _put(self, slot, cert):
-        self.slots[slot] = cert
+        self.slots[slot] = cert.der
         if self.store is not None:
             self.store.write("crt-" + slot, cert.der)
         self._refresh_trust()
@@ -66,8 +72,9 @@ class CertStore:
     def _refresh_trust(self):
         trust = {}
         titles = {}
-        for slot, c in self.slots.items():
+        for slot in self.slots:
             if slot.startswith("c"):  # c<sap>.<n>: client signing certificates
+                c = self.cert(slot)
                 sap = int(slot[1:slot.index(".")])
                 trust.setdefault(sap, []).append(c.pub)
                 titles[(sap, x509.system_title(c))] = c.pub
@@ -76,7 +83,7 @@ class CertStore:
 
     # ---------------------------------------------------------------- lookups
     def _cas(self):
-        return [c for s, c in self.slots.items() if s == "root" or s.startswith("subca")]
+        return [self.cert(s) for s in self.slots if s == "root" or s.startswith("subca")]
 
     def _find_issuer(self, name):
         found = [c for c in self._cas() if bytes(c.subject()) == bytes(name)]
@@ -85,12 +92,15 @@ class CertStore:
     def _client_slots(self, sap):
         return [s for s in self.slots if s.startswith("c%d." % sap)]
 
+    def _listed(self, sap):
+        """Slots listed by the security setup of client `sap` (None: all clients)."""
+        return [s for s in self.slots
+                if not (s.startswith("c") and sap is not None and not s.startswith("c%d." % sap))]
+
     def visible(self, sap):
-        """(slot, cert) listed by the security setup of client `sap` (None: all clients)."""
-        for s, c in self.slots.items():
-            if s.startswith("c") and sap is not None and not s.startswith("c%d." % sap):
-                continue
-            yield s, c
+        """(slot, cert) listed by the security setup of client `sap`, parsed one at a time."""
+        for s in self._listed(sap):
+            yield s, self.cert(s)
 
     def entity(self, slot, c):
         if slot == "server":
@@ -102,9 +112,8 @@ class CertStore:
     # ---------------------------------------------------------------- attribute 6
     def write_info(self, w, client):
         sap = client.sap if client is not None else None
-        items = list(self.visible(sap))
-        w.array(len(items))
-        for slot, c in items:
+        w.array(len(self._listed(sap)))
+        for slot, c in self.visible(sap):
             w.structure(6)
             w.tagged(axdr.ENUM, self.entity(slot, c))
             w.tagged(axdr.ENUM, x509.certificate_type(c))
@@ -129,7 +138,7 @@ class CertStore:
         if slot is None:
             return res, None
         if m == 7:
-            der = self.slots[slot].der
+            der = self.slots[slot]
             return SUCCESS, lambda w: w.octets(der)
         if slot in ("server", "root"):
             return OTHER_REASON, None  # KSMW 3.5.2.1: never removed over the interface
@@ -190,7 +199,8 @@ class CertStore:
             return READ_WRITE_DENIED
         slots = self._client_slots(client.sap)
         for s in slots:
-            if self.slots[s].pub == c.pub and self.slots[s].serial() == c.serial():
+            o = self.cert(s)
+            if o.pub == c.pub and o.serial() == c.serial():
                 return SUCCESS  # already present
         if len(slots) >= MAX_PER_CLIENT:
             return OTHER_REASON  # KSMW 3.5.2.1: remove one first
@@ -203,7 +213,8 @@ class CertStore:
     def _import_subca(self, c):
         used = [s for s in self.slots if s.startswith("subca")]
         for s in used:
-            if self.slots[s].subject() == c.subject() and self.slots[s].pub == c.pub:
+            o = self.cert(s)
+            if o.subject() == c.subject() and o.pub == c.pub:
                 return SUCCESS
         if len(used) >= MAX_SUBCA:
             return OTHER_REASON  # at its maximum: rejected (KSMW 3.5.2.1)

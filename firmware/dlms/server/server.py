@@ -538,8 +538,7 @@ class Server:
     def _certificate(self):
         """The meter's signing certificate (DER) for responding-AE-qualifier, or None."""
         d = self.device
-        c = d.certs.slots.get("server") if d is not None and d.certs is not None else None
-        return c.der if c is not None else None
+        return d.certs.slots.get("server") if d is not None and d.certs is not None else None
 
     def _initiate_response(self, conformance, max_pdu):
         w = self._init_w
