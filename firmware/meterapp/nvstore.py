@@ -35,9 +35,9 @@ class RecordStore:
         self.root = root
         makedirs(root)
         self._buf = bytearray(HDR + MAX_RECORD + 2)
-        # name -> (seq, slot) of the newest valid copy, in _BUCKETS dicts by name hash: the
-        # index grows at run time (profiles load their records on first use) and one dict of
-        # 60+ names would need a table of about 1 KB in one piece
+        # name -> seq << 1 | slot of the newest valid copy (a small int: no tuple per name),
+        # in _BUCKETS dicts by name hash: the index grows at run time (profiles load their
+        # records on first use) and one dict of 60+ names would need a table of about 1 KB
         self._seq = [{} for _ in range(_BUCKETS)]
 
     def _index(self, name):
@@ -71,9 +71,9 @@ class RecordStore:
             if r is not None and (best is None or r[0] > best[0]):
                 best = (r[0], r[1], slot)
         if best is None:
-            self._index(name)[name] = (0, 1)
+            self._index(name)[name] = 1  # seq 0, slot 1
             return None
-        self._index(name)[name] = (best[0], best[2])
+        self._index(name)[name] = best[0] << 1 | best[2]
         return best[1]
 
     def names(self, prefix=""):
@@ -89,7 +89,7 @@ class RecordStore:
         """Power-fail safe: an empty record (read as absent) first, then the older slot,
         then the empty one; an interruption never brings an old copy back."""
         self.write(name, b"")
-        seq, slot = self._index(name)[name]
+        slot = self._index(name)[name] & 1
         for sl in (slot ^ 1, slot):
             try:
                 os.remove(self._path(name, sl))
@@ -101,9 +101,10 @@ class RecordStore:
         index = self._index(name)
         if name not in index:
             self.read(name)
-        seq, slot = index[name]
-        seq += 1
-        slot ^= 1  # the other slot: the newest copy stays intact until this one is complete
+        v = index[name]
+        seq = (v >> 1) + 1
+        # the other slot: the newest copy stays intact until this one is complete
+        slot = (v & 1) ^ 1
         n = len(payload)
         if n > MAX_RECORD:
             raise ValueError("record too large")
@@ -116,7 +117,7 @@ class RecordStore:
         b[HDR + n + 1] = c >> 8
         with open(self._path(name, slot), "wb") as f:
             f.write(memoryview(b)[: HDR + n + 2])
-        index[name] = (seq, slot)
+        index[name] = seq << 1 | slot
 
 
 class PersistentCounter:
