@@ -108,17 +108,17 @@ class ClientConfig:
 
 
 class Association:
-    """State of one application association on one port (TCP connection or HDLC link)."""
+    """State of one application association on one port (TCP connection or HDLC link).
+    Constants are class attributes: each instance attribute costs a slot in its dict."""
+
+    server_sap = 1
+    server_max_pdu = MAX_PDU
 
     def __init__(self, server, port="tcp"):
         self.server = server
         self.port = port
-        self.server_sap = 1
         self.client_sap = None  # set by the transport (HDLC source address / wrapper wPort)
-        self.server_max_pdu = MAX_PDU
-        self.server_conformance = server.conformance
         self.stream = Writer(STREAM_SIZE)  # pending response data (block transfer)
-        self.can_push = port == "tcp"  # the transport may send several APDUs per request
         self.block_buf = None  # the server's reassembly buffer while this association holds it
         self.blk_kind = 0
         self.gbt = Gbt()
@@ -160,6 +160,14 @@ class Association:
         g = self.gbt
         g.rx = False
         g.reset_tx()
+
+    @property
+    def server_conformance(self):
+        return self.server.conformance
+
+    @property
+    def can_push(self):  # the transport may send several APDUs per request
+        return self.port == "tcp"
 
     @property
     def objects(self):
