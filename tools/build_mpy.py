@@ -13,6 +13,10 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SRC = os.path.join(ROOT, "firmware")
 OUT = os.path.join(ROOT, "build", "fw-mpy")
+# MicroPython unit tests, compiled too (tools/build_romfs.py packs them into build/tests.romfs):
+# on the host their bytecode then stays out of the board-sized heap as the firmware's does
+TEST_SRCS = [os.path.join(ROOT, "host_tests", d) for d in ("unit", "alloc")]
+TEST_OUT = os.path.join(ROOT, "build", "tests-mpy")
 
 
 def mpy_cross():
@@ -49,10 +53,31 @@ def build(march=None):
     return n
 
 
+def build_tests():
+    """host_tests/unit and host_tests/alloc -> build/tests-mpy (one flat folder)."""
+    tool = mpy_cross()
+    n = 0
+    os.makedirs(TEST_OUT, exist_ok=True)
+    for d in TEST_SRCS:
+        for f in sorted(os.listdir(d)):
+            if not f.endswith(".py"):
+                continue
+            src = os.path.join(d, f)
+            dst = os.path.join(TEST_OUT, f[:-3] + ".mpy")
+            if fresh(src, dst):
+                continue
+            subprocess.run([tool, "-o", dst, "-s", f, src], check=True)
+            n += 1
+    return n
+
+
 def fresh(src, dst):
     return os.path.exists(dst) and os.path.getmtime(dst) >= os.path.getmtime(src)
 
 
-if __name__ == "__main__":
+if __name__ == "__main__" and sys.argv[1:2] == ["--tests"]:
+    print("mpy-cross: %d test module(s) rebuilt into %s" % (build_tests(),
+                                                          os.path.relpath(TEST_OUT, ROOT)))
+elif __name__ == "__main__":
     print("mpy-cross: %d module(s) rebuilt into %s" % (build(*sys.argv[1:2]),
                                                      os.path.relpath(OUT, ROOT)))
