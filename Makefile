@@ -3,14 +3,19 @@ PY ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
 MPY := $(VENV)/bin/micropython
-HEAP ?= 320k
+HEAP ?= 352k
+# MicroPython unit tests: the firmware's heap plus room for the test harness's own buffers and
+# decoded results (test bytecode runs from build/tests.romfs, outside the heap)
+MPTEST_HEAP ?= 384k
 TCP_PORT ?= 4059
 PTY_LINK ?= /tmp/ksmw-meter-optical
+SPEED ?= 1
+START ?=
 MICROPYPATH := build/fw-mpy:firmware:host_tests:build/natmod:.frozen:build/romfs-host
 # ROMFS=1: the unix port runs the firmware's bytecode in place from build/fw.romfs, mapped outside
 # the GC heap as a board's flash (tools/romfs_host); ROMFS=0: .mpy copied into the heap.
 ROMFS ?= 1
-MPTEST_ROMFS := $(if $(filter 1,$(ROMFS)),--romfs build/fw.romfs build/fw-mpy)
+MPTEST_ROMFS := $(if $(filter 1,$(ROMFS)),--romfs build/fw.romfs build/fw-mpy --tests build/tests.romfs)
 UNIT := $(sort $(wildcard host_tests/unit/test_*.py)) $(wildcard host_tests/alloc/test_*.py)
 
 .PHONY: setup run test test-cpython test-mp test-integration natmods mpy bench catalog clean
@@ -25,7 +30,8 @@ $(VENV)/.installed: requirements.txt
 setup: $(VENV)/.installed
 
 run: setup
-	$(VPY) tools/run_meter.py --tcp-port $(TCP_PORT) --pty-link $(PTY_LINK) --heapsize $(HEAP)
+	$(VPY) tools/run_meter.py --tcp-port $(TCP_PORT) --pty-link $(PTY_LINK) --heapsize $(HEAP) \
+		--speed $(SPEED) $(if $(START),--start $(START))
 
 test: setup test-cpython test-mp test-integration
 
@@ -41,13 +47,15 @@ natmods: setup
 mpy: setup
 	$(VPY) tools/build_mpy.py
 	$(VPY) tools/build_romfs.py
+	$(VPY) tools/build_mpy.py --tests
+	$(VPY) tools/build_romfs.py build/tests-mpy build/tests.romfs
 
 test-mp: setup natmods mpy
 	@# each test function in a fresh board-sized heap: a board builds its meter once, the
 	@# tests build one per test
 	@fail=0; n=0; for t in $(UNIT); do \
 		for f in $$(sed -n 's/^def \(test_[A-Za-z0-9_]*\).*/\1/p' $$t); do n=$$((n+1)); \
-		MICROPYPATH=$(MICROPYPATH) $(MPY) -X heapsize=$(HEAP) host_tests/mptest.py \
+		MICROPYPATH=$(MICROPYPATH) $(MPY) -X heapsize=$(MPTEST_HEAP) host_tests/mptest.py \
 			$(MPTEST_ROMFS) --only $$f $$t > build/mptest.out 2>&1 \
 			|| { fail=$$((fail+1)); cat build/mptest.out; }; done; done; \
 	echo "micropython: $$((n-fail)) passed, $$fail failed"; test $$fail = 0

@@ -88,7 +88,7 @@ def hdlc_figures():
     subprocess.run(["make", "-s", "mpy"], cwd=ROOT, check=True)
     us = []
     for _ in range(3):
-        out = subprocess.run([MPY, "-X", "heapsize=320k", "host_tests/perf/bench_hdlc_mp.py",
+        out = subprocess.run([MPY, "-X", "heapsize=352k", "host_tests/perf/bench_hdlc_mp.py",
                               "build/fw.romfs", "build/fw-mpy"], cwd=ROOT, env=env,
                              capture_output=True, text=True, check=True).stdout
         line = [x for x in out.splitlines() if x.startswith("hdlc_us_per_byte")][-1]

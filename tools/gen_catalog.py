@@ -131,14 +131,20 @@ def spec(obis, cid):
     return None
 
 
-def rows(path=CSV):
+# Objects the standard names outside the csv's tables (docs/decisions.md): the tariff rate
+# registers of KSMW 5.5 Table 22 (T1, T2 of +A, -A, +R, -R), which the register activation
+# switches and the billing profile (5.6) captures.
+EXTRA = [("1-0:%d.8.%d.255" % (c, e), 3, 0, False, "5.5") for c in (1, 2, 3, 4) for e in (1, 2)]
+
+
+def rows(path=CSV, extra=True):
     out = []
     with open(path, newline="", encoding="utf-8") as f:
         for r in csv.DictReader(f):
             cid, ver = CLASS_ERRATA.get((int(r["class_id"]), int(r["version"])),
                                         (int(r["class_id"]), int(r["version"])))
             out.append((r["obis"], cid, ver, r["phases"] == "poly", r["section"]))
-    return out
+    return out + (EXTRA if extra else [])
 
 
 class _Env:

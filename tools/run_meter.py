@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import tty
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -19,13 +20,23 @@ def micropython_binary():
     return exe if os.path.exists(exe) else shutil.which("micropython")
 
 
+def parse_time(v):
+    """unix seconds or an ISO date-time in UTC -> unix seconds."""
+    if v.isdigit():
+        return int(v)
+    import datetime
+
+    return int(datetime.datetime.fromisoformat(v).replace(
+        tzinfo=datetime.timezone.utc).timestamp())
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--tcp-port", type=int, default=4059, help="0 disables TCP")
     p.add_argument("--tcp-host", default="127.0.0.1")
     p.add_argument("--pty-link", help="also make a symlink to the pty at this path")
     p.add_argument("--no-hdlc", action="store_true")
-    p.add_argument("--heapsize", default="320k")
+    p.add_argument("--heapsize", default="352k")
     p.add_argument("--pki", default=os.path.join(ROOT, "run", "pki"),
                    help="test PKI (tools/provision.py makes it when missing); '' for none")
     p.add_argument("--state-dir", default=os.path.join(ROOT, "run", "state"),
@@ -37,6 +48,18 @@ def main():
     p.add_argument("--fill-lp1", type=int, metavar="T0",
                    help="test aid: LP1 holds 5760 deterministic entries from unix time T0 "
                    "(meterapp/profiles.py lp1_row)")
+    p.add_argument("--speed", type=int, default=1,
+                   help="simulated clock: seconds of meter time per real second (e.g. 900: a "
+                   "quarter hour per second, a day in 96 s)")
+    p.add_argument("--start", metavar="TIME",
+                   help="simulated clock start: unix seconds or ISO 'YYYY-MM-DDTHH:MM[:SS]' "
+                   "UTC (default: now)")
+    p.add_argument("--load-curve", metavar="FILE",
+                   help="replayed daily load curve, lines 'HH:MM, +P, -P, +Q, -Q' in W/var "
+                   "(hal/sim_metering.py; default: import at night, PV export at noon)")
+    p.add_argument("--rtc-lost", action="store_true",
+                   help="the RTC lost its power reserve while off (KSMW 5.4: restart at the "
+                   "power-down time + 1 s)")
     p.add_argument("--no-romfs", action="store_true",
                    help="load build/fw-mpy through MICROPYPATH (bytecode copied into the heap) "
                    "instead of running it in place from the ROMFS image build/fw.romfs")
@@ -90,16 +113,41 @@ def main():
         cmd += ["--single-phase"]
     if args.fill_lp1 is not None:
         cmd += ["--fill-lp1", str(args.fill_lp1)]
+    if args.speed != 1:
+        cmd += ["--speed", str(args.speed)]
+    if args.start:
+        cmd += ["--start", str(parse_time(args.start))]
+    if args.load_curve:
+        cmd += ["--load-curve", os.path.abspath(args.load_curve)]
+    if args.rtc_lost:
+        cmd += ["--rtc-lost"]
+    # board events (hal/host.py): "D" power-fail warning on SIGTERM/SIGINT, so the meter
+    # persists its state as a board does on its supply monitor; "B" demand reset button on
+    # SIGUSR1
+    ctl_r, ctl_w = os.pipe()
+    pass_fds.append(ctl_r)
+    cmd += ["--control-fd", str(ctl_r)]
     env = dict(os.environ, MICROPYPATH=os.pathsep.join(mpath))
     child = subprocess.Popen(cmd, pass_fds=pass_fds, env=env)
-    if pass_fds:
+    if not args.no_hdlc:
         os.close(pass_fds[0])  # the child owns the master; we keep the slave open (no EIO)
+    os.close(ctl_r)
 
     def stop(*_):
-        child.terminate()
+        try:
+            os.write(ctl_w, b"D")
+        except OSError:
+            pass
+        t = threading.Timer(5, child.terminate)  # a meter that does not stop in time
+        t.daemon = True
+        t.start()
+
+    def button(*_):
+        os.write(ctl_w, b"B")
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGUSR1, button)
     rc = child.wait()
     if slave is not None:
         os.close(slave)

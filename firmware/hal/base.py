@@ -9,6 +9,17 @@ A board provides:
   identity        dict: manufacturer (3 chars), serial (str), meter_type (str, KSMW 5.1)
   store()         power-fail-safe record store on the board's flash filesystem
   pki()           factory provisioning files {name: bytes} (tools/provision.py) or None
+  metering(local) the metering front-end; local(utc_s) -> local wall seconds of the meter clock
+  rtc_valid()     False when the RTC lost its power reserve during the outage (KSMW 5.4)
+  events()        board events since the last call: "D" power-fail warning, "B" demand reset
+                  button (a board: supply monitor and button interrupts), or ""
+
+Metering front-end (a metering IC's driver on a board, hal/sim_metering.py on the host):
+  energy(out, board_ms)      add the energy measured since the last call to out[0..3] in
+                             mWh/mvarh (+A, -A, +R, -R); the first call starts measuring
+  instant(c, d, e, phases, utc_s)
+                             instantaneous value of OBIS 1-0:c.d.e (KSMW 5.9.1) in V, A, W,
+                             var, VA, Hz, degrees or a ratio
 """
 
 
@@ -39,3 +50,16 @@ class Board:
 
     def pki(self):
         return None
+
+    def metering(self, local):
+        raise NotImplementedError
+
+    def rtc_valid(self):
+        return True
+
+    def events(self):
+        return ""
+
+    def loop_ms(self):
+        """Period of the application loop in board milliseconds."""
+        return 1000

@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: MIT
-"""Host board for the unix port: RTC from the OS clock, optical port = an inherited pty fd
-(created by tools/run_meter.py), DLMS wrapper on a TCP socket."""
+"""Host board for the unix port: RTC from the OS clock (or a simulated clock starting at
+--start and running --speed times faster), optical port = an inherited pty fd (created by
+tools/run_meter.py), DLMS wrapper on a TCP socket, metering from a replayed load curve
+(hal/sim_metering.py, --load-curve FILE), board events from a control pipe (--control-fd:
+"D" power-fail warning, "B" demand reset button; end of file = power fail)."""
 import time
 
 from dlms.util.timeconv import EPOCH_SHIFT
@@ -20,6 +23,11 @@ class HostBoard(Board):
         self.pki_dir = None
         self.heap_report = False
         self.fill_lp1 = None  # --fill-lp1 T0: LP1 holds 5760 test entries from unix time T0
+        self.speed = 1
+        self.start = None  # unix seconds of the simulated clock at boot
+        self.curve_file = None
+        self.control_fd = None
+        self._rtc_valid = True
         self._store = None
         i = 1
         while i < len(argv):
@@ -43,14 +51,61 @@ class HostBoard(Board):
                 i -= 1
             elif k == "--fill-lp1":
                 self.fill_lp1 = int(v)
+            elif k == "--speed":  # simulated seconds per real second
+                self.speed = int(v)
+            elif k == "--start":  # unix seconds
+                self.start = int(v)
+            elif k == "--load-curve":
+                self.curve_file = v
+            elif k == "--control-fd":
+                self.control_fd = int(v)
+            elif k == "--rtc-lost":  # the RTC lost its power reserve while off (KSMW 5.4)
+                self._rtc_valid = False
+                i -= 1
             elif k == "--serial":
                 self.identity = dict(self.identity, serial=v)
             else:
                 i -= 1
             i += 2
+        self._t0 = time.ticks_ms()
+        self._base = (self.start * 1000 if self.start is not None
+                      else time.time_ns() // 1000000 + EPOCH_SHIFT * 1000)
+        self._ctl = None
 
     def now_ms(self):
-        return time.time_ns() // 1000000 + EPOCH_SHIFT * 1000
+        if self.speed == 1 and self.start is None:
+            return time.time_ns() // 1000000 + EPOCH_SHIFT * 1000
+        return self._base + time.ticks_diff(time.ticks_ms(), self._t0) * self.speed
+
+    def loop_ms(self):
+        # at most 60 simulated seconds per loop step, at least 20 ms of real time
+        return max(20, min(1000, 60000 // self.speed))
+
+    def metering(self, local):
+        from hal.sim_metering import SimMetering, parse_curve
+
+        curve = None
+        if self.curve_file:
+            with open(self.curve_file) as f:
+                curve = parse_curve(f.read())
+        return SimMetering(local, curve, 1 if self.identity["meter_type"] == "100" else 3)
+
+    def rtc_valid(self):
+        return self._rtc_valid
+
+    def events(self):
+        if self.control_fd is None:
+            return ""
+        if self._ctl is None:
+            import select
+
+            self._cf = open(self.control_fd, "rb", buffering=0)
+            self._ctl = select.poll()
+            self._ctl.register(self._cf, select.POLLIN)
+        if not self._ctl.poll(0):
+            return ""
+        b = self._cf.read(1)  # one byte per poll: a stream read(n) waits for all n
+        return b.decode() if b else "D"  # the supervisor went away: power fail
 
     def ticks_ms(self):
         return time.ticks_ms()

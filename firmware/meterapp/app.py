@@ -2,6 +2,7 @@
 """Meter application entry: build the objects, start the ports and the metering loop."""
 import asyncio
 import gc
+import time
 
 from dlms.server import association as asn
 from dlms.server.server import Server
@@ -15,9 +16,10 @@ CONFORMANCE = (asn.GENERAL_PROTECTION | asn.GENERAL_BLOCK_TRANSFER | asn.ATTR0_G
                | asn.SET | asn.SELECTIVE_ACCESS | asn.ACTION)
 
 
-def build(board, ports=False):
+def build(board, ports=False, early=None):
     """Server first, then (for run) the ports' buffers, then the object model: the large
-    long-lived buffers take their blocks before many small objects fragment the heap."""
+    long-lived buffers take their blocks before many small objects fragment the heap.
+    early(server): more such buffers of the caller (host tests: their associations)."""
     hdlc = HdlcConfig(device_address=board.hdlc_device_address,
                       inter_octet_ms=board.hdlc_inter_octet_ms)
     server = Server([], {}, CONFORMANCE)
@@ -26,6 +28,8 @@ def build(board, ports=False):
         if board.tcp_endpoint() is not None:
             tcp = TcpPort(server)
         opt = HdlcPort(server, hdlc) if board.has_optical_port() else None
+    if early is not None:
+        early(server)
     meter = Meter(board, hdlc)
     server.attach(meter.objects, meter.clients, meter.system_title, meter.catalog)
     server.device = meter.device
@@ -52,11 +56,22 @@ async def run(board):
                                       disabled=meter.guard.optical_disabled))
         print("meter: HDLC optical port ready (server 1/%d)" % hdlc.device_address)
     print("meter: logical device", meter.ldn.decode())
+    period = board.loop_ms()
+    sec = board.ticks_ms()
     while True:
-        meter.metering.update()
-        meter.guard.tick_second()
-        meter.profiles.tick()
-        if board.heap_report:
-            gc.collect()
-            print("heap: alloc=%d free=%d" % (gc.mem_alloc(), gc.mem_free()))
-        await asyncio.sleep_ms(1000)
+        meter.timeline.advance()
+        ev = board.events()
+        if "B" in ev:  # demand reset button (KSMW 5.6)
+            meter.billing.button()
+        if "D" in ev:  # power-fail warning: persist, then the board goes dark
+            meter.power_down()
+            print("meter: power down")
+            return
+        now = board.ticks_ms()
+        if time.ticks_diff(now, sec) >= 1000:  # real seconds (optical port lockout, KSMW 4.1.2)
+            sec = time.ticks_add(sec, 1000)
+            meter.guard.tick_second()
+            if board.heap_report:
+                gc.collect()
+                print("heap: alloc=%d free=%d" % (gc.mem_alloc(), gc.mem_free()))
+        await asyncio.sleep_ms(period)

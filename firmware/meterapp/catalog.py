@@ -14,10 +14,12 @@ other classes answer GET with the default attributes the generator encoded from 
 objects (meterapp/catalog_build.py); the first SET or ACTION builds the real object, which
 then answers for the row and keeps its state.
 
+The meter builds the tariff, billing and load profile control objects at boot through
+materialize() and hooks them (meterapp/objects.py, billing.py, profiles.py); the timeline
+(meterapp/timeline.py) ticks every calendar and scheduler built here.
 Later work, where the behaviour is not here yet: power quality detection (sag, swell, cut
 counters, durations and magnitudes stay at their defaults), push, disconnector, M-Bus, image
-transfer, billing closure, load profile opt-in/out and display control, demand feeding and the
-ticking of calendars and schedulers from the application loop (catalog_build.py).
+transfer and display control (catalog_build.py).
 """
 from struct import unpack_from
 
@@ -260,6 +262,7 @@ class Catalog:
         self.objects = meter.objects
         self.values = {}  # row -> Data written to a Data/Register row
         self.built = {}  # row -> object built on the first SET/ACTION
+        self.on_tariff = None  # (register activation) -> None: the meter's tariff hook
         self.rows = rows = bytearray(T.N)  # 1: served here
         for i in range(T.N):
             rows[i] = not (T.ROW[_ROW * i + 3] & POLY and not poly)
@@ -340,6 +343,8 @@ class Catalog:
         cur = self.resolve(obis("0-0:96.14.0.255"))
         if cur is not None:
             cur.value = (axdr.OCTET_STRING, ra.active)
+        if self.on_tariff is not None:
+            self.on_tariff(ra)
 
     @staticmethod
     def later_work(script_id, ctx):

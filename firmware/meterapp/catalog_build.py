@@ -8,9 +8,10 @@ Defaults from the companion standard: tariffication (KSMW 5.5: calendar T1 22:00
 06:00-22:00; register activation masks T1/T2, "T2" active; scripts 1/2 write active_mask),
 billing (5.6: monthly scheduler at 00:00 on the 1st), load profile control and display (5.7.2,
 5.15.1), disconnect control and limiters (5.8, 5.14), M-Bus (4.2, 4.3, 6), image transfer
-(7), push (10). Later work, marked below: billing closure, load profile opt-in/out and
-display control (their scripts answer other-reason), push, disconnector, M-Bus, image
-transfer, and the ticking of calendars and schedulers from the application loop.
+(7), push (10). The meter hooks billing closure (meterapp/billing.py) and load profile
+opt-in/out (meterapp/profiles.py) into their script tables at boot. Later work, marked below:
+display control (its scripts answer other-reason), push, disconnector, M-Bus, image
+transfer.
 
 env provides: phases (1 or 3), resolve(ln), materialize(ln), run_script(ln, selector),
 tariff_changed(register_activation), later_work(script_id, ctx), now12() (date-time).
@@ -24,8 +25,8 @@ _ARG = (axdr.INT8, 0)  # method data ::= integer(0)
 
 def build(env, ln, cid):
     s = obis_str(ln)
-    if cid == 5:  # KSMW 5.3: 900 s, one period (fixed), wrap at 99 999 W/var; later work:
-        # feeding from the metering and period ticks from the application loop
+    if cid == 5:  # KSMW 5.3: 900 s, one period (fixed), wrap at 99 999 W/var (the meter
+        # builds its own, fed by meterapp/energy.py; this serves the generator)
         from dlms.cosem.ic005_demand_register import DemandRegister
         return DemandRegister(ln, env.now12, unit=27 if ln[2] <= 2 else 29, writable=(),
                               wrap=100000)
@@ -84,7 +85,7 @@ def _scripts(env, ln, s):
     elif s == "0-0:10.0.1.255":  # KSMW 5.6 steps 3 and 4: capture billing, reset maxima
         t.add(1, [(2, 7, obis("0-0:98.1.0.255"), 2, _ARG)] + [
             (2, 4, obis("1-0:%d.6.0.255" % c), 1, _ARG) for c in (1, 2, 3, 4)])
-        t.on_execute = env.later_work  # later work: billing period closure (steps 1, 2, lock)
+        t.on_execute = env.later_work  # steps 1, 2 and the lock: meterapp/billing.py
     elif s in ("0-0:10.0.106.255", "0-0:10.0.103.255"):  # KSMW 5.8 Table 36, 5.14 Table 41
         main = s == "0-0:10.0.106.255"
         dc = obis("0-0:96.3.10.255" if main else "0-1:96.3.10.255")
@@ -103,7 +104,7 @@ def _scripts(env, ln, s):
         # KSMW 5.7.2 Table 26, 5.15.1 Table 43: load profile capture / display on and off
         for k in range(1, 7):
             t.add(k, ())
-        t.on_execute = env.later_work  # later work: opt-in/out, display control
+        t.on_execute = env.later_work  # opt-in/out: meterapp/profiles.py; later work: display
     elif s == "0-0:10.0.107.255":  # KSMW 7: activate the transferred image
         t.add(1, ((2, 18, obis("0-0:44.0.0.255"), 4, _ARG),))
     elif s == "0-0:10.0.108.255":  # KSMW 10 table; 7 (push on power down) is not used

@@ -4,20 +4,28 @@
 enum (27 W, 29 var, 30 Wh, 32 varh, 7 s)."""
 
 from dlms.apdu import axdr
-from dlms.cosem.base import SUCCESS, obis
+from dlms.cosem.base import OTHER_REASON, SUCCESS, obis
 from dlms.cosem.ic001_data import Data
 from dlms.cosem.ic003_register import Register
-from dlms.cosem.ic004_extended_register import ExtendedRegister
 from dlms.cosem.ic008_clock import Clock
 from dlms.cosem.ic017_sap_assignment import SapAssignment
 from dlms.cosem.ic023_iec_hdlc_setup import IecHdlcSetup
-from dlms.util import timeconv as tc
+from meterapp.billing import Billing
+from meterapp.energy import Energy
 from meterapp.guard import Guard
 from meterapp.identity import logical_device_name, system_title
-from meterapp.metrology import SimMetering
 from meterapp.profiles import Profiles
+from meterapp.timeline import Timeline
 
 from meterapp import clients as cl
+
+
+TARIFF_SCRIPTS = "0-0:10.0.100.255"
+MAX_OBJECTS = 160  # built at boot (121 on the poly-phase meter); the catalog serves the rest
+
+
+def _shift_limit():
+    return 9  # KSMW 5.4: fixed 9 s (meterapp/timeline.py)
 
 
 class Meter:
@@ -28,12 +36,20 @@ class Meter:
         self.ldn = logical_device_name(ident["manufacturer"], ident["meter_type"],
                                        ident["serial"])
         self.system_title = system_title(ident["manufacturer"], ident["serial"])
+        self.store = store = board.store()
         self.clock = clock = Clock(obis("0-0:1.0.0.255"), board.now_ms)
-        self.metering = m = SimMetering(
-            board.now_ms, lambda s: tc.from_unix(clock.local(s + clock.offset_ms // 1000))[3])
-        self.clients, self.device, self.objects = cl.build(
-            self.system_title, board.store(), board.now_ms, board.pki())
-        objs = self.objects
+        self.timeline = tl = Timeline(self, board)
+        clock.on_adjust = tl.adjusted
+        self.metering = front = board.metering(clock.local)
+        self.catalog = None
+        # the object list's block taken while the heap is still in one piece (list append
+        # within the capacity allocates nothing)
+        self.objects = objs = [None] * MAX_OBJECTS
+        del objs[:]
+        self.clients, self.device, sec = cl.build(
+            self.system_title, store, board.now_ms, board.pki())
+        objs += sec
+        del sec
         self.guard = Guard()
         objs += self.guard.objects()
         objs += [
@@ -44,40 +60,57 @@ class Meter:
             Data(obis("1-0:0.2.1.255"), (axdr.UINT16, 1), writable=True),
             IecHdlcSetup(obis("0-0:22.0.0.255"), hdlc_config),
             clock,
-            Register(obis("1-0:0.9.11.255"), axdr.UINT8, 0, 7, lambda: 9),
+            Register(obis("1-0:0.9.11.255"), axdr.UINT8, 0, 7, _shift_limit),
             Data(obis("1-0:0.9.1.255"), source=self._local_time),
             Data(obis("1-0:0.9.2.255"), source=self._local_date),
+            # KSMW 5.5: tariff script run on invalid tariff information or an invalid clock
+            Data(obis("0-0:96.14.15.255"), (axdr.UINT16, 1), writable=True,
+                 on_set=self._set_default_tariff),
         ]
-        for i, (code, unit) in enumerate((("1.8.0", 30), ("2.8.0", 30), ("3.8.0", 32),
-                                          ("4.8.0", 32))):
-            objs.append(Register(obis("1-0:%s.255" % code), axdr.UINT32, 0, unit,
-                                 (lambda i=i: m.energy_wh(i))))
-        for i, (code, unit) in enumerate((("1.6.0", 27), ("2.6.0", 27), ("3.6.0", 29),
-                                          ("4.6.0", 29))):
-            objs.append(ExtendedRegister(
-                obis("1-0:%s.255" % code), axdr.UINT32, 0, unit,
-                (lambda i=i: m.max_demand[i]), (lambda i=i: self._md_time(i)),
-                reset=(lambda i=i: self._md_reset(i))))
+        # KSMW 5.2, 5.3: energy totals and rates, demand, maximum and cumulative maximum
+        self.energy = Energy(clock, front, store, tl.now_s, ct=ident["meter_type"] == "300")
+        objs += self.energy.objects()
         # profiles and event logs (KSMW 5.5-5.19, 6.3-6.5) with the small objects they capture
-        self.profiles = Profiles(self, board.store())
+        self.profiles = Profiles(self, store)
         objs += self.profiles.objects
         self.guard.on_event = self.profiles.security_event
         # the rest of the KSMW object list, served on demand; type 100 = single-phase (5.1);
         # imported last: its code takes its heap after the object model's larger blocks
         from meterapp.catalog import Catalog
 
-        self.catalog = Catalog(self, ident["meter_type"] != "100")
+        self.catalog = cat = Catalog(self, ident["meter_type"] != "100")
+        # built at boot, ticked by the timeline: tariffs (KSMW 5.5), billing (5.6), load
+        # profile control (5.7.2)
+        ra = cat.materialize(obis("0-0:14.0.1.255"))
+        cat.on_tariff = self._tariff
+        self.energy.tariff(ra)
+        lpc = cat.materialize(obis("0-0:10.0.109.255"))
+        lpc.on_execute = self.profiles.lp_script
+        self.billing = Billing(self)
+        self.calendar = cat.materialize(obis("0-0:13.0.0.255"))
+        self.tickers = [self.calendar, cat.materialize(obis("0-0:15.0.5.255"))] + list(
+            self.billing.tickers)
+        tl.power_up()
 
-    def _md_time(self, i):
-        t = self.metering.md_time[i]
-        if t is None:  # captured at the start of the current quarter hour
-            t = self.clock.utc_ms() // 900000 * 900000
-        return bytes(self.clock.datetime(bytearray(12), t))
+    def _set_default_tariff(self, d, ctx):
+        # KSMW 5.5 Table 21: one of the two tariff scripts
+        if not 1 <= d[1] <= 2:
+            return OTHER_REASON
+        self.profiles.get("0-0:96.14.15.255").value = d
+        self.calendar.default = (obis(TARIFF_SCRIPTS), d[1])
+        return SUCCESS
 
-    def _md_reset(self, i):
-        # KSMW 5.3: value 0, capture_time = time of the reset
-        self.metering.max_demand[i] = 0
-        self.metering.md_time[i] = self.clock.utc_ms()
+    def _tariff(self, ra):
+        # KSMW 5.5: rates follow the energy mask; the tariff activation log records changes
+        if ra.ln[4] != 1:
+            return
+        self.energy.advance(self.timeline.now_s() * 1000 - self.clock.offset_ms)
+        self.energy.tariff(ra)
+        self.profiles.get("0-0:99.98.11.255").capture(None, self.timeline.now_s() * 1000)
+
+    def power_down(self):
+        """Board power-fail warning (hal): persist, the outage starts now."""
+        self.timeline.power_down()
 
     def _local_time(self, w, ctx):
         dt = self.clock.datetime()

@@ -6,14 +6,14 @@ or in RAM when the board has no store.
 Column widths (bytes of the A-XDR value): 14 date-time octet-string, 2 unsigned/enum,
 5 double-long-unsigned; negative = variable, at most that many. Captured objects that do not
 exist yet are left out of capture_objects (later work, listed in docs/decisions.md):
-billing rate and cumulative maximum demand registers, instantaneous, power quality and M-Bus
-values. tick() captures LP1 on every quarter hour, LP2 at local midnight and the power quality
-profile on its period; event sources call event(); the guard's security events reach
-security_event().
+instantaneous, power quality and M-Bus values. periodic() (meterapp/timeline.py) captures LP1
+on every quarter hour, LP2 at local midnight and the power quality profile on its period,
+with the profile status of KSMW 5.7.3 and the opt-in/out of 5.7.2; event sources call
+event(); the guard's security events reach security_event().
 """
 from dlms import VERSION
 from dlms.apdu import axdr
-from dlms.cosem.base import SUCCESS, obis
+from dlms.cosem.base import OTHER_REASON, SUCCESS, obis
 from dlms.cosem.ic001_data import Data
 from dlms.cosem.ic007_profile_generic import ProfileGeneric
 from meterapp.ringstore import FileRing, RamRing
@@ -22,7 +22,10 @@ CLOCK = "0-0:1.0.0.255"
 RAM_BUDGET = 512  # bytes per ring without a file system (tests; a board has flash files)
 # profile status bits (KSMW 5.7.3)
 PDN, CAD, CDI, DST, DNV, CIV, ERR = 0x80, 0x20, 0x10, 0x08, 0x04, 0x02, 0x01
-PERIODIC = (PDN | CAD | DNV)  # cleared once an entry has recorded them (IDIS 7.5.7)
+PERIODIC = (PDN | CAD | DNV | CIV | ERR)  # cleared once an entry has recorded them
+# standard event log codes of opt-in/out (manufacturer range, docs/decisions.md):
+# EV_OPT[profile][enabled]
+EV_OPT = ((231, 230), (233, 232))
 PQ_PERIODS = (0, 60, 300, 600, 900, 1800, 3600)  # KSMW 5.9.4 (0: not recording)
 MBUS_PERIODS = (60, 300, 600, 900, 3600, 86400)  # KSMW 6.3
 # KSMW 5.12: client_SAP/server_SAP and client system title, 0xFF when unknown
@@ -46,11 +49,14 @@ def _lp(status):
 
 
 def _billing():
-    # KSMW 5.6 order; rates T1/T2 and cumulative maxima are later work
-    cols = [_T, _v("0-0:0.1.0.255", 2, 1)] + _energy()
-    for c in (1, 2, 3, 4):  # P+, P-, Q+, Q- max value and timestamp (IC 4 attrs 2, 5)
+    # KSMW 5.6 order: clock, counter, per energy type total, rate 1, rate 2; maximum demand
+    # value and timestamp (IC 4 attributes 2, 5) of P+, P-, Q+, Q-; cumulative maxima
+    cols = [_T, _v("0-0:0.1.0.255", 2, 1)]
+    for c in (1, 2, 3, 4):
+        cols += [_v("1-0:%d.8.%d.255" % (c, e)) for e in (0, 1, 2)]
+    for c in (1, 2, 3, 4):
         cols += [_v("1-0:%d.6.0.255" % c, 5, 4), _v("1-0:%d.6.0.255" % c, 14, 4, 5)]
-    return cols
+    return cols + [_v("1-0:%d.2.0.255" % c) for c in (1, 2, 3, 4)]
 
 
 def _log(event, width=2):
@@ -117,19 +123,36 @@ def lp1_row(k):
 
 
 class ProfileStatus(Data):
-    """Profile status (KSMW 5.7.3): flags set by the application, DST from the clock."""
+    """Profile status (KSMW 5.7.3): pending flags set by events (PDN, CAD, DNV, CIV, ERR until
+    an entry records them), CDI of the entry being captured, DST from the clock at the
+    instant being processed."""
 
-    def __init__(self, ln, clock):
+    def __init__(self, ln, clock, now):
         super().__init__(ln, (axdr.UINT8, 0))
         self.clock = clock
+        self.now = now
         self.flags = 0
+        self.cdi = False
 
     def get(self, attr, w, ctx):
         if attr != 2:
             return super().get(attr, w, ctx)
-        c = self.clock
-        w.tagged(axdr.UINT8, self.flags | (DST if c.dst_active(c.utc()) else 0))
+        v = self.flags | (CDI if self.cdi else 0)
+        if self.clock.dst_active(self.now()):
+            v |= DST
+        w.tagged(axdr.UINT8, v)
         return SUCCESS
+
+
+class _Probe:
+    """A writer that keeps the value of one tagged write (reading a number from an object)."""
+    v = None
+
+    def tagged(self, tag, v):
+        self.v = v
+
+    def data(self, d):
+        self.v = d[1]
 
 
 def _partners(w, a):
@@ -158,11 +181,16 @@ class Profiles:
     """The profiles and their small objects; also the profiles' environment (clock, store,
     resolve)."""
 
+    CAD_FLAGS = CAD | DNV  # clock adjusted beyond the shift limit (IDIS 7.5.8)
+    CIV_FLAGS = CIV | DNV  # KSMW 5.7.3: CIV sets DNV too
+
     def __init__(self, meter, store):
         self.clock = clock = meter.clock
         self.store = store
+        self.meter = meter
         self._objs = meter.objects
         self.objects = out = []
+        now = meter.timeline.now_s
 
         def add(o):
             if self.resolve(0, o.ln) is None:
@@ -171,12 +199,13 @@ class Profiles:
         for ln in EVENT_OBJECTS:
             add(Data(obis(ln), (axdr.UINT8, 0)))
         for ln in STATUS_OBJECTS:
-            add(ProfileStatus(obis(ln), clock))
+            add(ProfileStatus(obis(ln), clock, now))
         add(Data(obis("0-0:0.1.0.255"), (axdr.UINT8, 0)))  # billing period counter (5.6)
         add(Data(obis("0-0:96.7.19.255"), (axdr.UINT32, 0)))  # last long power failure, s
         add(Data(obis("0-0:94.43.150.255"), (axdr.STRUCTURE, [  # configuration IdDetail
             (axdr.ENUM, 0), (axdr.UINT16, 0), (axdr.OCTET_STRING, bytes(6)), (axdr.INT8, 0)])))
-        add(Data(obis("0-0:96.14.0.255"), (axdr.OCTET_STRING, b"")))  # tariffs: later work
+        add(Data(obis("0-0:96.14.0.255"), (axdr.OCTET_STRING, b"T2")))  # KSMW 5.5 active mask
+        add(Data(obis("0-0:96.5.3.255"), source=self._lp_control_status))  # KSMW 5.7.2
         add(Data(obis("1-0:0.2.0.255"), (axdr.OCTET_STRING, b"KFM-LR-" + VERSION.encode())))
         folder = store.root + "/ring" if store is not None else None
         for ln, cols, entries, period, wr, periods, version in table():
@@ -195,10 +224,17 @@ class Profiles:
         self.pq = self.get("1-0:99.14.0.255")
         self.security_log = self.get(SECURITY_LOG)
         self.session_log = self.get(SESSION_LOG)
-        for p, st in ((self.lp1, "0-0:96.10.1.255"), (self.lp2, "0-0:96.10.2.255"),
-                      (self.pq, "0-0:96.10.3.255")):
-            p.on_capture = self._cleared(self.get(st))
-        self._last = None
+        self.status = [self.get(st) for st in STATUS_OBJECTS[:3]]  # LP1, LP2, PQ
+        # opt-in/out (KSMW 5.7.2) of LP1, LP2: disabled, changed since the last capture
+        # instant, disabled at some moment since then; pending flags of LP1, LP2, PQ
+        self.lpstate = st = bytearray(9)
+        v = store.read("lpstate") if store is not None else None
+        if v and len(v) == len(st):
+            st[:] = v
+        for k in range(3):
+            self.status[k].flags = st[6 + k]
+        for k in range(2):
+            self.status[k].cdi = bool(st[k])
 
     def resolve(self, cid, ln):
         """The object with this logical name (profiles' environment), or None."""
@@ -208,36 +244,103 @@ class Profiles:
         for o in self.objects:  # before the meter has added them to its list
             if o.ln == ln:
                 return o
-        return None
+        cat = getattr(self.meter, "catalog", None)
+        return cat.find(ln) if cat is not None else None
 
     def get(self, ln):
         return self.resolve(0, obis(ln))
 
-    @staticmethod
-    def _cleared(status):
-        def clear(_pg):
-            status.flags &= ~PERIODIC
-        return clear
+    def _save(self):
+        st = self.lpstate
+        for k in range(3):
+            st[6 + k] = self.status[k].flags
+        if self.store is not None:
+            self.store.write("lpstate", st)
+
+    # ------------------------------------------------------------------ status (5.7.3)
+    def flag_all(self, bits):
+        """An event for the next entry of every interval profile (PDN, CAD, CIV, ERR)."""
+        for s in self.status:
+            s.flags |= bits
+        self._save()
+
+    def power_failure(self, down_s, up_s):
+        """At power up (meterapp/timeline.py): PDN for the next entries; a long power
+        failure (at least 0-0:96.7.20.255 seconds, KSMW 5.9.3) logs its duration."""
+        self.flag_all(PDN)
+        d = up_s - down_s
+        lim = self.resolve(1, obis("0-0:96.7.20.255"))
+        w = _Probe()
+        if lim is not None and lim.get(2, w, None) == SUCCESS and w.v is not None and d >= w.v:
+            self.get("0-0:96.7.19.255").value = (axdr.UINT32, d)
+            self.get("1-0:99.97.0.255").capture(None, up_s * 1000)
+
+    # ------------------------------------------------------------------ opt-in/out (5.7.2)
+    def opt(self, k, enable):
+        """Load profile k (0: LP1, 1: LP2) capturing on or off; the next entry after a change
+        carries CDI (KSMW 5.7.4.1)."""
+        st = self.lpstate
+        dis = 0 if enable else 1
+        if st[k] == dis:
+            return
+        st[k] = dis
+        st[2 + k] = 1
+        if dis:
+            st[4 + k] = 1
+        self._save()
+
+    def lp_script(self, script_id, ctx):
+        """on_execute of the load profile control script table 0-0:10.0.109.255 (Table 26):
+        1/2 both on/off, 3/4 LP1, 5/6 LP2; events in the standard event log."""
+        if not 1 <= script_id <= 6:
+            return OTHER_REASON
+        on = script_id % 2 == 1
+        for k in ((0, 1), (0,), (1,))[(script_id - 1) // 2]:
+            if self.lpstate[k] == (0 if on else 1):
+                continue
+            self.opt(k, on)
+            self.event("0-0:99.98.0.255", "0-0:96.11.0.255", EV_OPT[k][on],
+                       None, self.meter.timeline.now_s() * 1000)
+        return SUCCESS
+
+    def _lp_control_status(self, w, ctx):
+        # bit 0: LP1 capturing, bit 1: LP2 capturing (decisions.md)
+        st = self.lpstate
+        w.tagged(axdr.UINT8, (0 if st[0] else 1) | (0 if st[1] else 2))
+        return SUCCESS
 
     # ------------------------------------------------------------------ triggers
-    def tick(self, now_s=None):
-        """Periodic captures at period ends (KSMW 5.7, 5.9.4), stamped with the boundary;
-        only forward crossings capture (KSMW 5.4.1: no action when the time goes back)."""
-        c = self.clock
-        if now_s is None:
-            now_s = c.utc()
-        last = self._last
-        self._last = now_s
-        if last is None or now_s <= last:
-            return
-        if now_s // 900 > last // 900:  # quarter hours are the same in UTC and local time
-            self.lp1.capture(None, (now_s - now_s % 900) * 1000)
-        loc = c.local(now_s)
-        if loc // 86400 > c.local(last) // 86400:  # local midnight (KSMW 5.7: 00:00:00)
-            self.lp2.capture(None, (now_s - loc % 86400) * 1000)
+    def periodic(self, t):
+        """Captures due at the step end t (UTC s, meterapp/timeline.py): LP1 every quarter
+        hour, LP2 at local midnight (KSMW 5.7: 00:00:00), the PQ profile on its period."""
+        if t % 900 == 0:
+            self._lp(0, self.lp1, t)
+            if self.clock.local(t) % 86400 == 0:
+                self._lp(1, self.lp2, t)
         p = self.pq.period
-        if p and now_s // p > last // p:
-            self.pq.capture(None, (now_s - now_s % p) * 1000)
+        if p and t % p == 0:
+            self.pq.capture(None, t * 1000)
+            self._captured(2)
+
+    def _lp(self, k, lp, t):
+        st = self.lpstate
+        s = self.status[k]
+        if st[k] and not st[2 + k]:  # opted out for the whole period: no entry (Table 30)
+            st[4 + k] = 1
+            return
+        s.cdi = bool(st[4 + k])
+        lp.capture(None, t * 1000)
+        st[2 + k] = 0
+        st[4 + k] = st[k]
+        s.cdi = bool(st[k])
+        self._captured(k)
+
+    def _captured(self, k):
+        # the entry recorded the pending flags (IDIS 7.5.7)
+        s = self.status[k]
+        if s.flags & PERIODIC or k < 2:
+            s.flags &= ~PERIODIC
+            self._save()
 
     def event(self, log_ln, event_ln, code, ctx=None, t_ms=None):
         """An event for a log (KSMW 8): the event object takes the code, the log captures

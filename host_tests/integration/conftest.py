@@ -3,6 +3,7 @@
 with a board-sized heap; tests talk to it from CPython over the TCP wrapper and the HDLC pty."""
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -12,7 +13,17 @@ import time
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-HEAP = os.environ.get("METER_HEAP", "320k")
+HEAP = os.environ.get("METER_HEAP", "352k")
+
+
+def pytest_sessionstart(session):
+    """Logs and state folders of the previous session's meters go."""
+    b = os.path.join(ROOT, "build")
+    for f in os.listdir(b) if os.path.isdir(b) else ():
+        if re.match(r"meter-\d+\.log$", f):
+            os.remove(os.path.join(b, f))
+        elif re.match(r"state-\d+$", f):
+            shutil.rmtree(os.path.join(b, f), ignore_errors=True)
 
 
 def free_port():
@@ -33,14 +44,16 @@ class Meter:
     ldn = b"KFM2000100000001"
 
     def __init__(self, heap=HEAP, args=()):
-        """args: further tools/run_meter.py options (e.g. --fill-lp1 T0)."""
+        """args: further tools/run_meter.py options (e.g. --fill-lp1 T0). A new meter: its
+        state folder starts empty and goes at stop()."""
         self.tcp_port = free_port()
         self.log = open(os.path.join(ROOT, "build", "meter-%d.log" % self.tcp_port), "w+")
+        self.state = os.path.join(ROOT, "build", "state-%d" % self.tcp_port)
+        shutil.rmtree(self.state, ignore_errors=True)
         self.proc = subprocess.Popen(
             [sys.executable, os.path.join(ROOT, "tools", "run_meter.py"),
              "--tcp-port", str(self.tcp_port), "--heapsize", heap,
-             "--state-dir", os.path.join(ROOT, "build", "state-%d" % self.tcp_port),
-             "--pki", self.pki] + list(args),
+             "--state-dir", self.state, "--pki", self.pki] + list(args),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.pty_path = None
         deadline = time.time() + 20
@@ -59,7 +72,8 @@ class Meter:
             self.stop()
             raise RuntimeError("meter did not start:\n" + "".join(lines))
         self.output = lines
-        threading.Thread(target=self._drain, daemon=True).start()
+        self._drainer = threading.Thread(target=self._drain, daemon=True)
+        self._drainer.start()
 
     def _drain(self):
         for line in self.proc.stdout:  # keep the pipe empty; the log helps post-mortems
@@ -70,13 +84,21 @@ class Meter:
     def alive(self):
         return self.proc.poll() is None
 
-    def stop(self):
+    def stop(self, keep=False):
+        """Power down (tools/run_meter.py warns the firmware, which persists); keep: the
+        state folder stays for a restart. Logs stay for post-mortems (cleared when the next
+        test session starts)."""
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(5)
+                self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+        if not keep:
+            shutil.rmtree(self.state, ignore_errors=True)
+        if not keep:
+            self._drainer.join(5)
+            self.log.close()
 
 
 @pytest.fixture(scope="session")

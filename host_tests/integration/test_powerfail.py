@@ -21,7 +21,7 @@ KILLS = 200
 
 
 def start(state, mode):
-    return subprocess.Popen([MPY, "-X", "heapsize=320k", WORKER, state, mode],
+    return subprocess.Popen([MPY, "-X", "heapsize=352k", WORKER, state, mode],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=ENV)
 
 

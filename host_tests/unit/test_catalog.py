@@ -109,7 +109,8 @@ def test_table_in_sync_with_the_csv():
         with open(shared, "rb") as a, open(gen_catalog.CSV, "rb") as b:
             assert a.read() == b.read()
     csv_rows = gen_catalog.rows()
-    assert len(csv_rows) == T.N == 302
+    assert len(gen_catalog.rows(extra=False)) == 302
+    assert len(csv_rows) == T.N == 302 + 8  # + the KSMW 5.5 Table 22 rate registers
     for i, (o, cid, ver, poly, _s) in enumerate(csv_rows):
         assert C.row(i)[:4] == (obis(o), cid, ver, poly)
     assert sum(1 for r in csv_rows if r[3]) == 46
@@ -142,13 +143,13 @@ def _object_list(poly):
 
 def test_poly_phase_meter_lists_every_row():
     s = _object_list(True)
-    assert len(s.meter.objects) + len(s.meter.catalog) == 302
+    assert len(s.meter.objects) + len(s.meter.catalog) == 302 + 8
     assert s.meter.ldn == b"KFM2000100000001"  # KSMW 5.1 meter type 200
 
 
 def test_single_phase_meter_lists_the_rows_without_poly():
     s = _object_list(False)
-    assert len(s.meter.objects) + len(s.meter.catalog) == 256
+    assert len(s.meter.objects) + len(s.meter.catalog) == 256 + 8
     assert s.server.find(obis("1-0:52.7.0.255")) is None  # voltage L2
     assert s.meter.ldn == b"KFM1000100000001"
 
@@ -174,7 +175,7 @@ def _defaults(poly):
     cat = s.meter.catalog
     for i in range(T.N):
         ln, cid, _v, _p, k, e = C.row(i)
-        if e == C.NO_ENC or not cat.rows[i]:
+        if e == C.NO_ENC or not cat.rows[i] or i in cat.built:  # built: running since boot
             continue
         entry = cat.find(ln)
         real = catalog_build.build(cat, ln, cid)
@@ -228,8 +229,8 @@ def test_data_rows_defaults_and_writes():
     assert enc(fw, 2) == bytes((9, 7 + len(VERSION))) + b"KFM-AP-" + VERSION.encode()
     assert enc(f(obis("0-0:97.98.10.255")), 2) == h("0600000000")  # alarm filter 1
     assert enc(f(obis("0-0:96.5.3.255")), 2) == h("1103")  # LP1 and LP2 capturing
-    tariff = f(obis("0-0:96.14.0.255"))  # KSMW 5.5 example: "T2" active
-    assert enc(tariff, 2) == h("0902") + b"T2"
+    tariff = f(obis("0-0:96.14.0.255"))  # 02:00 local: the calendar put T1 in force
+    assert enc(tariff, 2) == h("0902") + b"T1"
 
 
 def test_registers_live_and_stored():
@@ -452,15 +453,21 @@ def test_tariff_objects_and_their_scripts():
                             "0203 0904 16000000 0906 00000A0064FF 120001")
     assert enc(f(obis("0-0:15.0.0.255")), 4) == h("0101 0202 0904 00000000 0905 FFFFFF01FF")
     ra = f(obis("0-0:14.0.1.255"))
-    assert enc(ra, 4) == h("0902") + b"T2"
-    # tariff script 1 writes "T1" into both register activations (KSMW 5.5 Table 21)
+    assert enc(ra, 4) == h("0902") + b"T1"  # 02:00 local (KSMW 5.5 Table 22)
+    # tariff scripts 2 and 1 write "T2", "T1" into both register activations (Table 21)
+    assert s.req(act(9, obis("0-0:10.0.100.255"), 1, h("120002"))) == h("C701C10000")
+    assert enc(f(obis("0-0:14.0.2.255")), 4) == h("0902") + b"T2"
+    assert enc(f(obis("0-0:96.14.0.255")), 2) == h("0902") + b"T2"
     assert s.req(act(9, obis("0-0:10.0.100.255"), 1, h("120001"))) == h("C701C10000")
     assert enc(f(obis("0-0:14.0.1.255")), 4) == h("0902") + b"T1"
     assert enc(f(obis("0-0:14.0.2.255")), 4) == h("0902") + b"T1"
     assert enc(f(obis("0-0:96.14.0.255")), 2) == h("0902") + b"T1"  # currently active
-    # later work: billing closure, load profile opt-in/out
+    # billing closure (KSMW 5.6; a second one within the reset lock: other-reason) and load
+    # profile opt-in/out (5.7.2; meterapp/billing.py, profiles.py)
+    assert s.req(act(9, obis("0-0:10.0.1.255"), 1, h("120001"))) == h("C701C10000")
     assert s.req(act(9, obis("0-0:10.0.1.255"), 1, h("120001"))) == h("C701C1FA00")
-    assert s.req(act(9, obis("0-0:10.0.109.255"), 1, h("120002"))) == h("C701C1FA00")
+    assert s.req(act(9, obis("0-0:10.0.109.255"), 1, h("120002"))) == h("C701C10000")
+    assert s.req(act(9, obis("0-0:10.0.109.255"), 1, h("120007"))) == h("C701C1FA00")
     n = len(s.meter.catalog)
     # the disconnect scheduler takes scripts 3 and 4 only (KSMW 5.8)
     sched = obis("0-0:15.0.1.255")

@@ -75,11 +75,11 @@ def test_meter_lp1_tick_and_selective_get_through_the_server():
     s = management()
     m = s.meter
     p = m.profiles
-    p.tick(T0 + 100)
+    m.timeline.advance(T0 + 100)
     for k in range(1, 6):  # quarter hours: one capture each, stamped with the boundary
         s.board.t = (T0 + 900 * k + 1) * 1000
-        p.tick()
-        p.tick()
+        m.timeline.advance()
+        m.timeline.advance()
     assert p.lp1.entries_in_use() == 5
     rows = read(p.lp1)[1]
     clock = m.clock
@@ -101,7 +101,7 @@ def test_meter_lp1_tick_and_selective_get_through_the_server():
                                                        "0001 120000")))[-2:] == h("010D")
     # midnight (local) captures LP2
     s.board.t = (T0 + 86400 - 7200 + 2) * 1000  # 00:00:02 CEST
-    p.tick()
+    m.timeline.advance()
     assert p.lp2.entries_in_use() == 1
     assert read(p.lp2)[1][0][1][0][1][5:8] == b"\x00\x00\x00"
 

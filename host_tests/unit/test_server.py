@@ -83,7 +83,10 @@ def test_get_values():
     r = s.req(get(8, CLOCK, 2))
     assert r[:6] == h("C401C100090C") and unpack_from(">h", r, 15)[0] in (-60, -120)
     r = s.req(get(3, ENERGY, 2))
-    assert r[4] == axdr.UINT32 and unpack_from(">I", r, 5)[0] == 1234567
+    assert r[4] == axdr.UINT32 and unpack_from(">I", r, 5)[0] == 0  # a new meter
+    s.meter.energy.preset((1234567, 0, 0, 0))
+    r = s.req(get(3, ENERGY, 2))
+    assert unpack_from(">I", r, 5)[0] == 1234567
 
 
 def test_get_errors():

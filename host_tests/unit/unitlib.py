@@ -51,6 +51,20 @@ class FakeBoard:
     def pki(self):
         return self.pki_files
 
+    curve = None  # hal/sim_metering.py default load curve
+    rtc_ok = True
+
+    def metering(self, local):
+        from hal.sim_metering import SimMetering
+
+        return SimMetering(local, self.curve, 1 if self.identity["meter_type"] == "100" else 3)
+
+    def rtc_valid(self):
+        return self.rtc_ok
+
+    def events(self):
+        return ""
+
 
 _W = None  # one response buffer for every session: tests build many meters in one heap
 _LAST = None  # the last meter built: released when the next one is built
@@ -67,6 +81,9 @@ class Session:
         from dlms.server.association import Association
         from meterapp.app import build
 
+        if _W is None:
+            _W = Writer(2048)
+        self.a = None
         if share is not None:
             self.board, self.meter, self.server = share.board, share.meter, share.server
         else:
@@ -74,12 +91,15 @@ class Session:
                 _LAST.release()
             gc.collect()
             self.board = board or FakeBoard()
-            self.meter, self.server, _ = build(self.board)
+
+            def early(server):  # the association's buffers before the object model
+                self.a = Association(server, port)
+
+            self.meter, self.server, _ = build(self.board, early=early)
             _LAST = self
-        self.a = Association(self.server, port)
+        if self.a is None:
+            self.a = Association(self.server, port)
         self.a.client_sap = sap
-        if _W is None:
-            _W = Writer(2048)
         self.w = _W
 
     def release(self):

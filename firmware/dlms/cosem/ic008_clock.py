@@ -38,12 +38,17 @@ class Clock(CosemObject):
         self.clock_base = clock_base
         self.status_flags = 0  # invalid/doubtful bits, set by the application (KSMW 5.4)
         self.preset = None
+        self.at_ms = None  # the instant the application is processing (meterapp/timeline)
         self.on_adjust = on_adjust  # callable(old_utc_s, new_utc_s) for clock-adjusted events
         self._buf = bytearray(12)
         self._changed()
 
     # --- time computations ---
     def utc_ms(self):
+        """Now; while the application processes an earlier instant (stepping through
+        time), that instant."""
+        if self.at_ms is not None:
+            return self.at_ms
         return self.now_ms() + self.offset_ms
 
     def utc(self):
@@ -125,10 +130,12 @@ class Clock(CosemObject):
             return dst
         return None
 
-    def set_utc(self, new_utc_ms):
+    def set_utc(self, new_utc_ms, quiet=False):
+        """Move the clock; quiet: no on_adjust (the application restores a time itself,
+        e.g. KSMW 5.4 power reserve exhausted)."""
         old = self.utc()
-        self.offset_ms += new_utc_ms - self.utc_ms()
-        if self.on_adjust is not None:
+        self.offset_ms = new_utc_ms - self.now_ms()
+        if self.on_adjust is not None and not quiet:
             self.on_adjust(old, self.utc())
 
     def set_local(self, dt):

@@ -131,6 +131,13 @@ class SingleActionSchedule(CosemObject):
             self._cache = c
         return c[2] and b >= c[1]
 
+    def next_instant(self, a):
+        """First execution instant (local seconds) after a, or None up to the scan horizon
+        (cached as due())."""
+        self.due(a, a + 1)
+        c = self._cache
+        return c[1] if c[2] else None
+
     def tick(self, utc, local):
         """KSMW 5.4.1 crossing: run the script once if an execution time was passed since
         the last tick -> True if it ran."""

@@ -1,0 +1,120 @@
+# SPDX-License-Identifier: MIT
+"""Host metering front-end (hal/base.py metering contract): replays a daily load curve.
+
+A curve is a step function of local wall time: ((second of day, +P, -P, +Q, -Q), ...) in
+W/var, shared evenly over the phases. energy() integrates it exactly between calls (W x ms
+kept to the milliwatt-hour), instant() gives the KSMW 5.9.1 instantaneous values per phase
+from the same curve: nominal voltages, 50 Hz. A curve file (--load-curve) has one step per
+line, "HH:MM, +P, -P, +Q, -Q"; '#' starts a comment."""
+import math
+
+VOLTS = (230.1, 229.8, 230.4)  # L1..L3
+HZ = 50.0
+DAY = 86400
+# import at night, PV export around noon
+DEFAULT_CURVE = ((0, 2300, 0, 400, 0), (36000, 0, 1500, 0, 90), (57600, 2300, 0, 400, 0))
+
+
+def parse_curve(text):
+    """Curve from the lines of a curve file -> tuple of steps, sorted."""
+    steps = []
+    for line in text.split("\n"):
+        line = line.split("#")[0].strip()
+        if not line:
+            continue
+        f = [x.strip() for x in line.split(",")]
+        if len(f) != 5:
+            raise ValueError("load curve: " + line)
+        h, m = f[0].split(":")
+        steps.append((int(h) * 3600 + int(m) * 60,) + tuple(int(x) for x in f[1:]))
+    steps.sort()
+    if not steps:
+        raise ValueError("load curve: empty")
+    return tuple(steps)
+
+
+class SimMetering:
+    def __init__(self, local, curve=None, phases=3):
+        """local(utc_s) -> local wall seconds (the meter clock's)."""
+        self.local = local
+        self.curve = curve or DEFAULT_CURVE
+        self.phases = phases
+        self.t = None  # ms of the last energy() call
+        self.rem = [0, 0, 0, 0]  # W x ms not yet handed out as mWh
+
+    def _step(self, sod):
+        """(index of the step in force at second-of-day sod, second of the next step)."""
+        c = self.curve
+        if sod < c[0][0]:  # before the day's first step the last one holds
+            return len(c) - 1, c[0][0]
+        k = 0
+        for i in range(len(c)):
+            if c[i][0] <= sod:
+                k = i
+        return k, c[k + 1][0] if k + 1 < len(c) else DAY
+
+    def power(self, utc_s):
+        """(+P, -P, +Q, -Q) in W/var, all phases."""
+        s = self.curve[self._step(self.local(utc_s) % DAY)[0]]
+        return s[1], s[2], s[3], s[4]
+
+    def energy(self, out, utc_ms):
+        """Add the energy since the last call (mWh/mvarh: +A, -A, +R, -R) to out[0..3]; the
+        first call only starts the integration."""
+        t = self.t
+        self.t = utc_ms
+        if t is None or utc_ms <= t:
+            return
+        c = self.curve
+        rem = self.rem
+        while t < utc_ms:
+            loc = self.local(t // 1000)
+            sod = loc % DAY
+            k, nxt = self._step(sod)
+            end = min(utc_ms, t + (nxt - sod) * 1000 - t % 1000)
+            dt = end - t
+            s = c[k]
+            for i in range(4):
+                x = rem[i] + s[i + 1] * dt
+                out[i] += x // 3600
+                rem[i] = x % 3600
+            t = end
+
+    def phase_power(self, utc_s, k, phases):
+        """(+P, -P, +Q, -Q) in W/var of phase k (1..3), or of all phases (k = 0)."""
+        p = self.power(utc_s)
+        if k == 0:
+            return p
+        if k > phases:
+            return (0, 0, 0, 0)
+        return (p[0] / phases, p[1] / phases, p[2] / phases, p[3] / phases)
+
+    def instant(self, c, d, e, phases, utc_s):
+        """Value of OBIS 1-0:c.d.e (KSMW 5.9.1; 5.9.4 averages, minima, maxima of the steady
+        curve) in V, A, W, var, VA, Hz, degrees or a ratio; phases: 1 or 3."""
+        if c == 81:  # phase angle U-I of L1, L2, L3: E = 40, 51, 62
+            ip, ep, iq, eq = self.phase_power(utc_s, (e - 29) // 11, phases)
+            return math.degrees(math.atan2(iq - eq, ip - ep))
+        if c == 90:  # current, sum over the phases
+            return sum(self.instant(11 + 20 * k, d, 0, phases, utc_s)
+                       for k in range(1, phases + 1))
+        if c == 14:
+            return HZ
+        if 84 <= c <= 87:  # power factor export (-P/-S) total, L1..L3
+            k, q = c - 84, 13
+        else:
+            k, q = (c - 1) // 20, (c - 1) % 20 + 1
+        if q == 12:  # voltage
+            v = VOLTS[k - 1] if 0 < k <= phases else 0.0
+            return v - 1.2 if d == 23 else v + 1.5 if d == 26 else v
+        ip, ep, iq, eq = self.phase_power(utc_s, k, phases)
+        s = math.sqrt((ip + ep) ** 2 + (iq + eq) ** 2)
+        if q == 11:  # current
+            return s / VOLTS[k - 1] if 0 < k <= phases else 0.0
+        if q == 13:  # power factor import (+P/+S) or export (-P/-S)
+            p = ep if c >= 84 else ip
+            return p / s if p else 0.0
+        if q == 15:  # +P + -P
+            return ip + ep
+        # 1 +P, 2 -P, 3 +Q, 4 -Q, 9 +S (importing), 10 -S (exporting)
+        return (ip, ep, iq, eq, 0, 0, 0, 0, s if ip else 0, s if ep else 0)[q - 1]

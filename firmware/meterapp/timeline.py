@@ -1,0 +1,208 @@
+# SPDX-License-Identifier: MIT
+"""The meter's time base (KSMW 5.2-5.7): advances the application through time in steps that
+end on every event instant, in order, so a simulated clock running days in seconds gives the
+same profile as a real one.
+
+A step ends at the next quarter hour (load profile 1, demand periods, local midnight for
+load profile 2), the next power quality period end, the next execution instant of a single
+action schedule, or now. At a step end, in this order: energy integrated up to it, demand
+periods closed, periodic captures, schedulers and calendars (an action at a capture instant
+belongs to the next period, KSMW 5.7.4 Table 30). Forward jumps (clock set forward, power
+down) capture nothing for the skipped periods (KSMW 5.7: "special events do not affect the
+capturing directly"); the next regular entry carries the status (PDN, CAD).
+
+Clock setting (KSMW 5.4): a change of at least the time shift limit (1-0:0.9.11.255, 9 s)
+logs "clock adjusted" old/new (events 4, 5: standard and security event logs) and sets CAD.
+Power up: the power-down instant is the last "alive" record (written every quarter hour and
+at power down); power down/up events 1/2, PDN, scheduler catch-up from the power-down instant
+(KSMW 5.4.1); an RTC that lost its power reserve restarts at power-down + 1 s with CIV.
+"""
+from struct import pack_into, unpack_from
+
+from dlms.util import timeconv as tc
+
+QUARTER = 900
+SHIFT_LIMIT_S = 9  # KSMW 5.4: fixed
+EV_POWER_DOWN, EV_POWER_UP, EV_CLOCK_OLD, EV_CLOCK_NEW, EV_CLOCK_INVALID = 1, 2, 4, 5, 6
+STANDARD_LOG = "0-0:99.98.0.255"
+STANDARD_EVENT = "0-0:96.11.0.255"
+
+
+class Timeline:
+    def __init__(self, meter, board):
+        self.m = meter
+        self.board = board
+        self.clock = meter.clock
+        self.t = None  # UTC seconds processed
+        self.alive = bytearray(5)
+        self.down = None  # power-down instant found at power up
+
+    def now_s(self):
+        """The instant being processed (the clock holds it during a step), else now."""
+        return self.clock.utc()
+
+    # ------------------------------------------------------------------ tickers
+    def _tickers(self):
+        """Real single action schedules (IC 22) and activity calendars (IC 20): the ones the
+        meter built at boot and those the catalog built for a client since."""
+        for o in self.m.tickers:
+            yield o
+        cat = self.m.catalog
+        if cat is not None:
+            for o in cat.built.values():
+                if o.CLASS_ID in (20, 22) and o not in self.m.tickers:
+                    yield o
+
+    def _next_instant(self, t):
+        """UTC of the next scheduler instant after t, or None."""
+        c = self.clock
+        loc = c.local(t)
+        best = None
+        for o in self._tickers():
+            if o.CLASS_ID != 22:
+                continue
+            n = o.next_instant(loc)
+            if n is None:
+                continue
+            u = n - (loc - t)
+            if u <= t:
+                u = t + 1
+            if best is None or u < best:
+                best = u
+        return best
+
+    # ------------------------------------------------------------------ stepping
+    def advance(self, now=None):
+        c = self.clock
+        if now is None:
+            now = c.utc()
+        t = self.t
+        if t is None:
+            self.t = now
+            return
+        m = self.m
+        pq = m.profiles.pq.period
+        while t < now:
+            nxt = (t // QUARTER + 1) * QUARTER
+            if pq:
+                nxt = min(nxt, (t // pq + 1) * pq)
+            ns = self._next_instant(t)
+            if ns is not None and ns < nxt:
+                nxt = ns
+            if now < nxt:
+                nxt = now
+            self._step(t, nxt)
+            t = nxt
+
+    def _step(self, a, b):
+        c = self.clock
+        c.at_ms = b * 1000
+        try:
+            self._process(b)
+        finally:
+            c.at_ms = None
+
+    def _process(self, b):
+        m = self.m
+        c = self.clock
+        self.t = b
+        m.energy.advance(b * 1000 - c.offset_ms)
+        if b % QUARTER == 0:
+            m.energy.tick(b)
+        m.profiles.periodic(b)
+        if b % QUARTER == 0:
+            m.energy.save()
+            self._alive(b)
+        loc = c.local(b)
+        valid = not c.status_flags & tc.STATUS_INVALID
+        for o in self._tickers():
+            if o.CLASS_ID == 22:
+                o.tick(b, loc)
+            else:
+                o.tick(b, loc, valid)
+
+    # ------------------------------------------------------------------ events
+    def _event(self, code, t_s):
+        self.m.profiles.event(STANDARD_LOG, STANDARD_EVENT, code, None, t_s * 1000)
+
+    def adjusted(self, old, new):
+        """Clock hook (IC 8 on_adjust): the clock moved from old to new (UTC s)."""
+        if self.t is None:
+            return
+        if self.t < old:
+            self.advance(old)  # what was due before the setting
+        self.t = new
+        if abs(new - old) >= SHIFT_LIMIT_S:
+            self._event(EV_CLOCK_OLD, old)
+            self._event(EV_CLOCK_NEW, new)
+            self.m.guard.record(EV_CLOCK_OLD)
+            self.m.guard.record(EV_CLOCK_NEW)
+            self.m.profiles.flag_all(self.m.profiles.CAD_FLAGS)
+        if self.clock.status_flags & tc.STATUS_INVALID:  # a client set the time: valid again
+            self.clock.status_flags &= ~tc.STATUS_INVALID
+
+    # ------------------------------------------------------------------ power
+    def _alive(self, t):
+        store = self.m.store
+        if store is None:
+            return
+        b = self.alive
+        pack_into(">IB", b, 0, t, 0)
+        store.write("alive", b)
+
+    def power_up(self):
+        """At boot, before the first step: power-down handling (KSMW 5.4, 5.4.1, 5.7.3)."""
+        c = self.clock
+        m = self.m
+        store = m.store
+        v = store.read("alive") if store is not None else None
+        now = c.utc()
+        m.energy.advance(self.board.now_ms())  # the metering starts now
+        if not v or len(v) != 5:
+            self._start(now)
+            return
+        down = unpack_from(">I", v)[0]
+        if not self.board.rtc_valid():  # power reserve exhausted (KSMW 5.4)
+            c.set_utc((down + 1) * 1000, quiet=True)
+            c.status_flags |= tc.STATUS_INVALID
+            now = down + 1
+            m.profiles.flag_all(m.profiles.CIV_FLAGS)
+            self._event(EV_CLOCK_INVALID, now)
+        if now < down:  # the RTC is behind the last record: keep the order of the logs
+            now = down
+        self.down = down
+        self._event(EV_POWER_DOWN, down)
+        self._event(EV_POWER_UP, now)
+        m.guard.record(EV_POWER_DOWN)
+        m.guard.record(EV_POWER_UP)
+        m.profiles.power_failure(down, now)
+        # KSMW 5.4.1: instants scheduled during the outage run once after power up
+        loc = c.local(down)
+        for o in self._tickers():
+            o.crossing.start(down, loc)
+        self._start(now)
+        self._alive(now)
+
+    def _start(self, now):
+        # demand periods counted from now; calendars set the tariff in force (schedulers
+        # run what fell into the outage)
+        c = self.clock
+        self.t = now
+        c.at_ms = now * 1000
+        try:
+            self.m.energy.tick(now)
+            loc = c.local(now)
+            valid = not c.status_flags & tc.STATUS_INVALID
+            for o in self._tickers():
+                if o.CLASS_ID == 22:
+                    o.tick(now, loc)
+                else:
+                    o.tick(now, loc, valid)
+        finally:
+            c.at_ms = None
+
+    def power_down(self):
+        """Board power-fail warning: everything persisted, the outage starts now."""
+        self.advance()
+        self.m.energy.save()
+        self._alive(self.now_s())
