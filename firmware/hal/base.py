@@ -13,6 +13,7 @@ A board provides:
   rtc_valid()     False when the RTC lost its power reserve during the outage (KSMW 5.4)
   events()        board events since the last call: "D" power-fail warning, "B" demand reset
                   button (a board: supply monitor and button interrupts), or ""
+  ready()         called once the meter serves
 
 Metering front-end (a metering IC's driver on a board, hal/sim_metering.py on the host):
   energy(out, board_ms)      add the energy measured since the last call to out[0..3] in
@@ -59,6 +60,9 @@ class Board:
 
     def events(self):
         return ""
+
+    def ready(self):
+        """The application is built and serves (a board may light an LED)."""
 
     def loop_ms(self):
         """Period of the application loop in board milliseconds."""

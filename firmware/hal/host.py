@@ -67,7 +67,7 @@ class HostBoard(Board):
             else:
                 i -= 1
             i += 2
-        self._t0 = time.ticks_ms()
+        self._t0 = None  # the simulated clock stands still until the meter is ready
         self._base = (self.start * 1000 if self.start is not None
                       else time.time_ns() // 1000000 + EPOCH_SHIFT * 1000)
         self._ctl = None
@@ -75,7 +75,14 @@ class HostBoard(Board):
     def now_ms(self):
         if self.speed == 1 and self.start is None:
             return time.time_ns() // 1000000 + EPOCH_SHIFT * 1000
+        if self._t0 is None:
+            return self._base
         return self._base + time.ticks_diff(time.ticks_ms(), self._t0) * self.speed
+
+    def ready(self):
+        """The meter serves: a simulated clock starts running at --start."""
+        if self._t0 is None:
+            self._t0 = time.ticks_ms()
 
     def loop_ms(self):
         # at most 60 simulated seconds per loop step, at least 20 ms of real time

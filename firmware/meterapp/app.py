@@ -56,6 +56,7 @@ async def run(board):
                                       disabled=meter.guard.optical_disabled))
         print("meter: HDLC optical port ready (server 1/%d)" % hdlc.device_address)
     print("meter: logical device", meter.ldn.decode())
+    board.ready()
     period = board.loop_ms()
     sec = board.ticks_ms()
     while True:

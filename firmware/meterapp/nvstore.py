@@ -30,6 +30,14 @@ def makedirs(path):
                 pass  # exists
 
 
+def _exists(path):
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
 class RecordStore:
     def __init__(self, root):
         self.root = root
@@ -39,6 +47,7 @@ class RecordStore:
         # in _BUCKETS dicts by name hash: the index grows at run time (profiles load their
         # records on first use) and one dict of 60+ names would need a table of about 1 KB
         self._seq = [{} for _ in range(_BUCKETS)]
+        self.errors = 0  # records found with no valid copy (KSMW 5.7.3 ERR, event 14)
 
     def _index(self, name):
         return self._seq[hash(name) % _BUCKETS]
@@ -66,11 +75,16 @@ class RecordStore:
 
     def read(self, name):
         best = None
+        found = False
         for slot in (0, 1):
             r = self._load(name, slot)
-            if r is not None and (best is None or r[0] > best[0]):
+            if r is None:
+                found = found or _exists(self._path(name, slot))
+            elif best is None or r[0] > best[0]:
                 best = (r[0], r[1], slot)
         if best is None:
+            if found:  # files but no valid copy: corrupt (a torn write leaves the other)
+                self.errors += 1
             self._index(name)[name] = 1  # seq 0, slot 1
             return None
         self._index(name)[name] = best[0] << 1 | best[2]

@@ -22,6 +22,7 @@ CLOCK = "0-0:1.0.0.255"
 RAM_BUDGET = 512  # bytes per ring without a file system (tests; a board has flash files)
 # profile status bits (KSMW 5.7.3)
 PDN, CAD, CDI, DST, DNV, CIV, ERR = 0x80, 0x20, 0x10, 0x08, 0x04, 0x02, 0x01
+ERR_FLAGS = ERR | DNV  # KSMW 5.7.3: ERR sets DNV too
 PERIODIC = (PDN | CAD | DNV | CIV | ERR)  # cleared once an entry has recorded them
 # standard event log codes of opt-in/out (manufacturer range, docs/decisions.md):
 # EV_OPT[profile][enabled]
@@ -183,6 +184,7 @@ class Profiles:
 
     CAD_FLAGS = CAD | DNV  # clock adjusted beyond the shift limit (IDIS 7.5.8)
     CIV_FLAGS = CIV | DNV  # KSMW 5.7.3: CIV sets DNV too
+    ERR_FLAGS = ERR_FLAGS
 
     def __init__(self, meter, store):
         self.clock = clock = meter.clock
@@ -329,7 +331,8 @@ class Profiles:
             st[4 + k] = 1
             return
         s.cdi = bool(st[4 + k])
-        lp.capture(None, t * 1000)
+        if lp.capture(None, t * 1000) != SUCCESS:  # the ring could not be written
+            self.flag_all(ERR_FLAGS)
         st[2 + k] = 0
         st[4 + k] = st[k]
         s.cdi = bool(st[k])

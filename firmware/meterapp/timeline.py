@@ -24,6 +24,7 @@ from dlms.util import timeconv as tc
 QUARTER = 900
 SHIFT_LIMIT_S = 9  # KSMW 5.4: fixed
 EV_POWER_DOWN, EV_POWER_UP, EV_CLOCK_OLD, EV_CLOCK_NEW, EV_CLOCK_INVALID = 1, 2, 4, 5, 6
+EV_NV_ERROR = 14
 STANDARD_LOG = "0-0:99.98.0.255"
 STANDARD_EVENT = "0-0:96.11.0.255"
 
@@ -113,13 +114,18 @@ class Timeline:
         if b % QUARTER == 0:
             m.energy.save()
             self._alive(b)
-        loc = c.local(b)
+        self._tick(b)
+
+    def _tick(self, t):
+        # schedulers (KSMW 5.4.1) and calendars (5.5; an invalid clock: default tariff)
+        c = self.clock
+        loc = c.local(t)
         valid = not c.status_flags & tc.STATUS_INVALID
         for o in self._tickers():
             if o.CLASS_ID == 22:
-                o.tick(b, loc)
+                o.tick(t, loc)
             else:
-                o.tick(b, loc, valid)
+                o.tick(t, loc, valid)
 
     # ------------------------------------------------------------------ events
     def _event(self, code, t_s):
@@ -162,12 +168,12 @@ class Timeline:
             self._start(now)
             return
         down = unpack_from(">I", v)[0]
-        if not self.board.rtc_valid():  # power reserve exhausted (KSMW 5.4)
+        lost = not self.board.rtc_valid()
+        if lost:  # power reserve exhausted (KSMW 5.4)
             c.set_utc((down + 1) * 1000, quiet=True)
             c.status_flags |= tc.STATUS_INVALID
             now = down + 1
             m.profiles.flag_all(m.profiles.CIV_FLAGS)
-            self._event(EV_CLOCK_INVALID, now)
         if now < down:  # the RTC is behind the last record: keep the order of the logs
             now = down
         self.down = down
@@ -175,6 +181,8 @@ class Timeline:
         self._event(EV_POWER_UP, now)
         m.guard.record(EV_POWER_DOWN)
         m.guard.record(EV_POWER_UP)
+        if lost:
+            self._event(EV_CLOCK_INVALID, now)
         m.profiles.power_failure(down, now)
         # KSMW 5.4.1: instants scheduled during the outage run once after power up
         loc = c.local(down)
@@ -184,20 +192,19 @@ class Timeline:
         self._alive(now)
 
     def _start(self, now):
-        # demand periods counted from now; calendars set the tariff in force (schedulers
-        # run what fell into the outage)
+        # corrupt records found while booting (KSMW 5.7.3 ERR); demand periods counted from
+        # now; calendars set the tariff in force (schedulers run what fell into the outage)
         c = self.clock
+        m = self.m
+        if m.store is not None and m.store.errors:
+            m.profiles.flag_all(m.profiles.ERR_FLAGS)
+            self._event(EV_NV_ERROR, now)
+            m.guard.record(EV_NV_ERROR)
         self.t = now
         c.at_ms = now * 1000
         try:
-            self.m.energy.tick(now)
-            loc = c.local(now)
-            valid = not c.status_flags & tc.STATUS_INVALID
-            for o in self._tickers():
-                if o.CLASS_ID == 22:
-                    o.tick(now, loc)
-                else:
-                    o.tick(now, loc, valid)
+            m.energy.tick(now)
+            self._tick(now)
         finally:
             c.at_ms = None
 

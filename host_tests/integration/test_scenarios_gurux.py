@@ -79,6 +79,12 @@ def table(rows):
     return out
 
 
+def since(t, first):
+    """The rows of table() from the one stamped `first` on."""
+    k = [w for w, _, _ in t].index(first)
+    return t[k:]
+
+
 def steps(t):
     """+A differences between consecutive rows."""
     return [b[2] - a[2] for a, b in zip(t, t[1:])]
@@ -101,7 +107,7 @@ def schedule(m, selector, hh, mi, day):
 
 def test_table_30_opt_out_01_15_opt_in_04_52(curve):
     day = datetime.date(2027, 2, 15)
-    meter = start(curve, datetime.datetime(2027, 2, 15, 0, 40), 60, 600)
+    meter = start(curve, datetime.datetime(2027, 2, 15, 0, 20), 60, 600)
     try:
         with management(meter, "tcp") as m:
             m.associate()
@@ -129,18 +135,27 @@ def test_table_30_opt_out_01_15_opt_in_04_52(curve):
     assert steps(t) == [1000, 1000, 14000, 1000, 1000]
 
 
-def test_tables_31_32_midnight(curve):
-    meter = start(curve, datetime.datetime(2027, 2, 14, 23, 20), 60, 7200)
+def run_and_read(curve, begin, dev, speed, until, until_dev, read):
+    """A meter from local time `begin` until `until`, then read(gurux meter) -> its result."""
+    meter = start(curve, begin, dev, speed)
     try:
-        wait_until(meter, datetime.datetime(2027, 2, 18, 0, 5), 60)
+        wait_until(meter, until, until_dev)
         with management(meter, "tcp") as m:
             m.associate()
-            lo = datetime.datetime(2027, 2, 15, 22, 15, tzinfo=UTC)  # 23:15 CET
-            lp1 = select(m, by_range(lo, lo + datetime.timedelta(minutes=75)))
-            lp2 = m.get(7, LP2, 2)
+            out = read(m)
             m.release()
+        return out
     finally:
         meter.stop()
+
+
+def test_tables_31_32_midnight(curve):
+    lo = datetime.datetime(2027, 2, 15, 22, 15, tzinfo=UTC)  # 23:15 CET
+    lp1, lp2 = run_and_read(
+        curve, datetime.datetime(2027, 2, 14, 12, 0), 60, 7200,
+        datetime.datetime(2027, 2, 18, 0, 5), 60,
+        lambda m: (select(m, by_range(lo, lo + datetime.timedelta(minutes=75))),
+                   m.get(7, LP2, 2)))
     t = table(lp1)
     assert [(w, s) for w, s, _ in t] == [
         ("2027-02-15 23:15", 0), ("2027-02-15 23:30", 0), ("2027-02-15 23:45", 0),
@@ -154,16 +169,9 @@ def test_tables_31_32_midnight(curve):
 
 
 def test_table_33_normal_to_summer_time(curve):
-    meter = start(curve, datetime.datetime(2027, 3, 28, 1, 5), 60, 600)
-    try:
-        wait_until(meter, datetime.datetime(2027, 3, 28, 3, 50), 120)
-        with management(meter, "tcp") as m:
-            m.associate()
-            rows = m.get(7, LP1, 2)
-            m.release()
-    finally:
-        meter.stop()
-    t = table(rows)[:7]
+    rows = run_and_read(curve, datetime.datetime(2027, 3, 28, 0, 5), 60, 600,
+                        datetime.datetime(2027, 3, 28, 3, 50), 120, lambda m: m.get(7, LP1, 2))
+    t = since(table(rows), "2027-03-28 01:15")[:7]
     # no extra entry at the change; the entry at the change shows the new time (Table 33)
     assert [(w[11:], s) for w, s, _ in t] == [
         ("01:15", 0), ("01:30", 0), ("01:45", 0), ("03:00", DST), ("03:15", DST),
@@ -173,16 +181,9 @@ def test_table_33_normal_to_summer_time(curve):
 
 
 def test_table_34_summer_to_normal_time(curve):
-    meter = start(curve, datetime.datetime(2027, 10, 31, 1, 5), 120, 600)
-    try:
-        wait_until(meter, datetime.datetime(2027, 10, 31, 3, 20), 60)
-        with management(meter, "tcp") as m:
-            m.associate()
-            rows = m.get(7, LP1, 2)
-            m.release()
-    finally:
-        meter.stop()
-    t = table(rows)[:13]
+    rows = run_and_read(curve, datetime.datetime(2027, 10, 31, 0, 5), 120, 600,
+                        datetime.datetime(2027, 10, 31, 3, 20), 60, lambda m: m.get(7, LP1, 2))
+    t = since(table(rows), "2027-10-31 01:15")[:13]
     assert [(w[11:], s) for w, s, _ in t] == [
         ("01:15", DST), ("01:30", DST), ("01:45", DST), ("02:00", DST), ("02:15", DST),
         ("02:30", DST), ("02:45", DST), ("02:00", 0), ("02:15", 0), ("02:30", 0),

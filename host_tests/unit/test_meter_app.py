@@ -3,9 +3,8 @@
 calendar and special days, wrap-around (KSMW 5.2), demand and maximum demand (5.3), clock
 setting rules and power reserve (5.4), scheduler catch-up after power down and time shifts
 (5.4.1), billing steps and reset lock (5.6), load profile status and opt-in/out (5.7)."""
-import os
 
-from unitlib import FakeBoard, Session, h
+from unitlib import FakeBoard, Session, h, rmtree
 
 from dlms.apdu import axdr
 from dlms.apdu.axdr import Writer, decode
@@ -17,22 +16,6 @@ from meterapp.nvstore import RecordStore
 CURVE = ((0, 4000, 0, 1000, 0),)
 _W = Writer(4096)
 DIR = "build/test-meter-app"
-
-
-def rmtree(path):
-    try:
-        names = os.listdir(path)
-    except OSError:
-        return
-    for f in names:
-        try:
-            os.remove(path + "/" + f)
-        except OSError:
-            rmtree(path + "/" + f)
-    try:
-        os.rmdir(path)
-    except OSError:
-        pass
 
 
 def utc(y, mo, d, hh=0, mi=0, s=0, dev=60):
@@ -242,7 +225,7 @@ def test_power_reserve_exhausted_restarts_at_power_down_plus_one():
     assert s.meter.clock.utc() == t0 + 901  # KSMW 5.4: power-down time + 1 s
     assert value(s, "0-0:1.0.0.255", 4) & tc.STATUS_INVALID
     ev = events(s)
-    assert [e[1] for e in ev] == [6, 1, 2]  # clock invalid, power down, power up
+    assert [e[1] for e in ev] == [1, 2, 6]  # power down, power up, clock invalid
     # KSMW 5.5: with an invalid clock the default tariff script runs (1: T1), not the T2
     # of 10:15; a new default applies at the next tick
     assert value(s, "0-0:96.14.0.255") == b"T1"
@@ -326,3 +309,21 @@ def test_lp_dst_entries_and_midnight():
         (15, 23, 15), (15, 23, 30), (15, 23, 45), (16, 0, 0), (16, 0, 15), (16, 0, 30)]
     lp2 = rows(s, "1-0:99.2.0.255")
     assert [stamp(r[0]) for r in lp2] == [(2027, 2, 16, 0, 0)]
+
+
+def test_corrupt_record_sets_err():
+    # KSMW 5.7.3: a checksum error sets ERR (and DNV) in the next entries; event 14
+    t0 = utc(2026, 1, 14, 10)
+    s = meter(t0, DIR)
+    run_to(s, t0 + 900)
+    s.meter.power_down()
+    for slot in (0, 1):
+        with open(DIR + "/energy.%d" % slot, "wb") as f:
+            f.write(b"\x00" * 40)
+    s = meter(t0 + 960, DIR, fresh=False)
+    assert [e[1] for e in events(s)] == [1, 2, 14]  # power down, up, NV memory error
+    run_to(s, t0 + 1800)
+    lp = rows(s, "1-0:99.1.0.255")
+    assert lp[-1][1] == 0x80 | 0x04 | 0x01  # PDN, DNV, ERR
+    run_to(s, t0 + 2700)
+    assert rows(s, "1-0:99.1.0.255")[-1][1] == 0

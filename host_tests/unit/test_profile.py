@@ -1,10 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Profile generic (IC 7, Blue Book 4.3.6) over RAM and file rings (meterapp/ringstore.py).
-The meter's profiles and logs: test_profile_meter.py (a small module: on MicroPython a test
-module's bytecode shares the board-sized heap with the meter)."""
-import os
-
-from unitlib import h
+The meter's profiles and logs: test_profile_meter.py."""
+from unitlib import h, rmtree
 
 from dlms.apdu import axdr
 from dlms.apdu.axdr import Writer, decode
@@ -45,23 +42,6 @@ class Env:
 
 
 COLS = [(8, CLOCK_LN, 2, 14), (3, STATUS, 2, 2), (3, E1, 2, 5), (3, E2, 2, 5)]
-
-
-def rmtree(path):
-    try:
-        names = os.listdir(path)
-    except OSError:
-        return
-    for f in names:
-        p = path + "/" + f
-        try:
-            os.remove(p)
-        except OSError:
-            rmtree(p)
-    try:
-        os.rmdir(path)
-    except OSError:
-        pass
 
 
 def _clean(name):

@@ -1,10 +1,9 @@
 # SPDX-License-Identifier: MIT
 """The meter's profiles and event logs (meterapp/profiles.py) through its server and hooks."""
 import gc
-import os
 
 import unitlib
-from unitlib import FakeBoard, Session, h
+from unitlib import FakeBoard, Session, h, rmtree
 
 from dlms.apdu import axdr
 from dlms.apdu.axdr import Writer, decode
@@ -22,22 +21,6 @@ def read(o, attr=2):
         for _ in r:
             pass
     return decode(bytes(_W.mv[:_W.pos]))
-
-
-def rmtree(path):
-    try:
-        names = os.listdir(path)
-    except OSError:
-        return
-    for f in names:
-        try:
-            os.remove(path + "/" + f)
-        except OSError:
-            rmtree(path + "/" + f)
-    try:
-        os.rmdir(path)
-    except OSError:
-        pass
 
 
 def management():

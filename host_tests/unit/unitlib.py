@@ -15,6 +15,26 @@ def raises(exc, fn, *args):
     raise AssertionError("%r not raised" % (exc,))
 
 
+def rmtree(path):
+    """Remove a folder and everything below it (no shutil on MicroPython)."""
+    import os
+
+    try:
+        names = os.listdir(path)
+    except OSError:
+        return
+    for f in names:
+        p = path + "/" + f
+        try:
+            os.remove(p)
+        except OSError:
+            rmtree(p)
+    try:
+        os.rmdir(path)
+    except OSError:
+        pass
+
+
 def attr_bytes(obj, attr, size=4096):
     """A-XDR of one attribute of an interface-class object (a streaming get drained)."""
     from dlms.apdu.axdr import Writer
