@@ -128,7 +128,8 @@ def main():
     pass_fds.append(ctl_r)
     cmd += ["--control-fd", str(ctl_r)]
     env = dict(os.environ, MICROPYPATH=os.pathsep.join(mpath))
-    child = subprocess.Popen(cmd, pass_fds=pass_fds, env=env)
+    # own session: a Ctrl-C reaches this supervisor only, which warns the meter (power fail)
+    child = subprocess.Popen(cmd, pass_fds=pass_fds, env=env, start_new_session=True)
     if not args.no_hdlc:
         os.close(pass_fds[0])  # the child owns the master; we keep the slave open (no EIO)
     os.close(ctl_r)
