@@ -2,6 +2,9 @@
 """asyncio adapters wiring HAL streams to the sans-IO transports and the DLMS server:
 the optical port (HDLC, IEC 62056-46) and the TCP wrapper (IEC 62056-47)."""
 import asyncio
+# bound at import, before the object model fragments the heap: asyncio loads these lazily
+# and then grows its globals dict (a ~0.6 KB table) when the ports first serve
+from asyncio import StreamReader, StreamWriter, start_server
 
 from dlms.apdu.axdr import Writer
 from dlms.server.association import MAX_PDU, Association
@@ -33,8 +36,8 @@ class HdlcPort:
     async def serve(self, port, ticks_ms, log=print, disabled=None):
         """While disabled() is true the port ignores every byte and drops its link
         (KSMW 4.1.2)."""
-        reader = asyncio.StreamReader(port)
-        writer = asyncio.StreamWriter(port, {})
+        reader = StreamReader(port)
+        writer = StreamWriter(port, {})
         link = self.link
         link.send = writer.write
 
@@ -171,7 +174,7 @@ class TcpPort:
                 except OSError:
                     pass
 
-        return await asyncio.start_server(handle, host, port)
+        return await start_server(handle, host, port)
 
     @staticmethod
     def _send(writer, tx, a, dst):
