@@ -83,32 +83,44 @@ def roles():
     }
 
 
-def _persist(keys, store, sap):
-    """Global-key counters, keys and policy survive resets (KSMW 3.5.4)."""
-    name = "fc%d" % sap
+class _Keys(KeySet):
+    """KeySet of a SECURED client: global-key counters, keys and policy survive resets in
+    the board's store (KSMW 3.5.4); trusted signing keys from the certificate store.
+    Methods, not closures per client (~0.3 KB each at boot)."""
 
-    def rx_load():
-        v = store.read(name + "rx")
-        return unpack_from(">I", v)[0] if v and len(v) == 4 else 0
+    _store = None  # None: nothing persists (no store, or still loading)
 
-    def rx_save(ic):
-        store.write(name + "rx", pack(">I", ic))
+    def __init__(self, sap, master, device, store):
+        ek, ak = provisioned_keys(sap)
+        super().__init__(ek, ak, SECURED[sap][3], master)
+        self.sap = sap
+        self._device = device
+        if store is None:
+            return
+        v = store.read("ks%d" % sap)
+        if v and len(v) == 49:
+            self.set_policy(v[0])
+            self.ek, self.ak, self.bk = v[1:17], v[17:33], v[33:49]
+        self._tx = PersistentCounter(store, "fc%dtx" % sap)
+        self.tx_ic = self._tx.value
+        v = store.read("fc%drx" % sap)
+        self.rx_ic = unpack_from(">I", v)[0] if v and len(v) == 4 else 0
+        self._store = store
 
-    def save(k):
-        store.write("ks%d" % sap, bytes((k.policy,)) + k.ek + k.ak + k.bk)
+    def trusted(self):
+        return self._device.client_keys(self.sap)
 
-    v = store.read("ks%d" % sap)
-    if v and len(v) == 49:
-        keys.set_policy(v[0])
-        keys.ek, keys.ak, keys.bk = v[1:17], v[17:33], v[33:49]
-    keys.bind(PersistentCounter(store, name + "tx"), rx_load, rx_save, save)
+    def _rx_save(self, ic):
+        if self._store is not None:
+            self._store.write("fc%drx" % self.sap, pack(">I", ic))
+
+    def _save(self, k):
+        if self._store is not None:
+            self._store.write("ks%d" % self.sap, bytes((k.policy,)) + k.ek + k.ak + k.bk)
 
 
-def _persist_secret(client, store):
-    v = store.read("hls%d" % client.sap)
-    if v:
-        client.secret = v
-    client.on_secret = lambda c: store.write("hls%d" % c.sap, c.secret)
+def _save_secret(store):
+    return lambda c: store.write("hls%d" % c.sap, c.secret)
 
 
 # factory provisioning files (tools/provision.py) -> certificate slots (dlms.server.certstore)
@@ -144,16 +156,15 @@ def build(title, store, now_ms=None, pki=None):
         FW_UPDATE_SAP: ClientConfig(FW_UPDATE_SAP, r[FW_UPDATE_SAP], ports=LAN,
                                     preestablished=True, conformance=asn.ACTION),
     }
-    for sap, (mech, more, secret, policy, ports) in SECURED.items():
-        ek, ak = provisioned_keys(sap)
-        keys = KeySet(ek, ak, policy, master)
-        keys.trusted = (lambda s=sap: device.client_keys(s))
-        if store is not None:
-            _persist(keys, store, sap)
+    on_secret = _save_secret(store) if store is not None else None  # one for every client
+    for sap, (mech, more, secret, _policy, ports) in SECURED.items():
         c = ClientConfig(sap, r[sap], mechanism=mech, mechanisms=more, secret=secret,
-                         context=3, keys=keys, ports=ports)
-        if secret is not None and store is not None:
-            _persist_secret(c, store)
+                         context=3, keys=_Keys(sap, master, device, store), ports=ports)
+        if secret is not None and on_secret is not None:
+            v = store.read("hls%d" % sap)
+            if v:
+                c.secret = v
+            c.on_secret = on_secret
         clients[sap] = c
     objs = [AssociationLN(obis("0-0:40.0.0.255")),
             SecuritySetup(obis("0-0:43.0.0.255"), None, device)]

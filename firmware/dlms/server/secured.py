@@ -50,23 +50,26 @@ class KeySet:
     """Security context of one client: its Security Setup (KSMW 3.5, Table 7) with the
     policy, global keys and frame counters."""
 
+    # set by bind() or overridden by a subclass (methods: no closures per client);
+    # trusted: callable -> public keys (X||Y) of the client's signing certificates
+    # (HLS-7, general-signing, key agreement)
+    _tx = None
+    _rx_save = None
+    _save = None
+    trusted = None
+
     def __init__(self, ek, ak, policy, master=None, bk=None, suite=1):
         self.ek = bytes(ek)
         self.ak = bytes(ak)
         self.bk = bytes(bk) if bk else bytes(16)
         self.master = master  # MasterKey
         self.suite = suite
-        self._tx = None
-        self._rx_save = None
-        self._save = None
         self.set_policy(policy)
         self.rx_ic = 0  # last accepted client invocation counter (global key)
         self.tx_ic = 0  # last invocation counter the server used (global key)
         self.client_title = None  # learned from calling-AP-title (KSMW 3.6.2)
         self.last_sc = cipher.SC_AUTH | cipher.SC_ENC  # SC of the last accepted request
         self.prev_rx = 0  # receive counter before the last accepted request
-        self.trusted = None  # callable -> public keys (X||Y) of the client's signing
-        # certificates (HLS-7, general-signing, key agreement)
 
     def set_policy(self, policy):
         self.policy = policy
