@@ -60,7 +60,10 @@ async def run(board):
     period = board.loop_ms()
     sec = board.ticks_ms()
     while True:
-        meter.timeline.advance()
+        try:
+            meter.timeline.advance()
+        except Exception as e:  # the meter keeps serving
+            print("meter: timeline:", repr(e))
         ev = board.events()
         if "B" in ev:  # demand reset button (KSMW 5.6)
             meter.billing.button()

@@ -248,10 +248,14 @@ def test_scheduler_catch_up_after_power_down_once():
     s.meter.power_down()
     # off over the monthly billing instant (00:00 on the 1st): executed once after power up
     s = meter(utc(2026, 2, 1, 3), DIR, fresh=False)
+    assert value(s, "1-0:1.8.0.255") == 1000  # persisted at the power-fail warning
+    # the missed monthly closure ran at power up: the maximum of 22:15 went to the
+    # cumulative maximum and the billing entry, then was reset
+    assert value(s, "1-0:1.2.0.255") == 4000 and value(s, "1-0:1.6.0.255") == 0
     run_to(s, utc(2026, 2, 1, 3) + 1)
     assert value(s, "0-0:0.1.0.255") == 1
     b = rows(s, "0-0:98.1.0.255")
-    assert len(b) == 1 and stamp(b[0][0]) == (2026, 2, 1, 3, 0)
+    assert len(b) == 1 and stamp(b[0][0]) == (2026, 2, 1, 3, 0) and b[0][14] == 4000
     lp = rows(s, "1-0:99.1.0.255")
     assert [stamp(r[0])[3:] for r in lp] == [(22, 15)]  # no entries for the outage
     run_to(s, utc(2026, 2, 1, 3, 15))
