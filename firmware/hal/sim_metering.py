@@ -41,21 +41,25 @@ class SimMetering:
         self.phases = phases
         self.t = None  # ms of the last energy() call
         self.rem = [0, 0, 0, 0]  # W x ms not yet handed out as mWh
+        self.nxt = 0
 
     def _step(self, sod):
-        """(index of the step in force at second-of-day sod, second of the next step)."""
+        """Index of the step in force at second-of-day sod; self.nxt = second of the next
+        step (no tuple: energy() runs every loop without allocating)."""
         c = self.curve
         if sod < c[0][0]:  # before the day's first step the last one holds
-            return len(c) - 1, c[0][0]
+            self.nxt = c[0][0]
+            return len(c) - 1
         k = 0
         for i in range(len(c)):
             if c[i][0] <= sod:
                 k = i
-        return k, c[k + 1][0] if k + 1 < len(c) else DAY
+        self.nxt = c[k + 1][0] if k + 1 < len(c) else DAY
+        return k
 
     def power(self, utc_s):
         """(+P, -P, +Q, -Q) in W/var, all phases."""
-        s = self.curve[self._step(self.local(utc_s) % DAY)[0]]
+        s = self.curve[self._step(self.local(utc_s) % DAY)]
         return s[1], s[2], s[3], s[4]
 
     def energy(self, out, utc_ms):
@@ -70,8 +74,8 @@ class SimMetering:
         while t < utc_ms:
             loc = self.local(t // 1000)
             sod = loc % DAY
-            k, nxt = self._step(sod)
-            end = min(utc_ms, t + (nxt - sod) * 1000 - t % 1000)
+            k = self._step(sod)
+            end = min(utc_ms, t + (self.nxt - sod) * 1000 - t % 1000)
             dt = end - t
             s = c[k]
             for i in range(4):

@@ -263,6 +263,7 @@ class Catalog:
         self.values = {}  # row -> Data written to a Data/Register row
         self.built = {}  # row -> object built on the first SET/ACTION
         self.on_tariff = None  # (register activation) -> None: the meter's tariff hook
+        self.on_built = None  # (object) -> None: the meter learns of each object built here
         self.rows = rows = bytearray(T.N)  # 1: served here
         for i in range(T.N):
             rows[i] = not (T.ROW[_ROW * i + 3] & POLY and not poly)
@@ -323,6 +324,8 @@ class Catalog:
             except MemoryError:
                 return None
             self.built[i] = o
+            if self.on_built is not None:
+                self.on_built(o)
         return o
 
     def materialize(self, ln):

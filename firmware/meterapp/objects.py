@@ -79,6 +79,7 @@ class Meter:
         from meterapp.catalog import Catalog
 
         self.catalog = cat = Catalog(self, ident["meter_type"] != "100")
+        cat.on_built = tl.add_ticker  # schedulers and calendars built later tick too
         # built at boot, ticked by the timeline: tariffs (KSMW 5.5), billing (5.6), load
         # profile control (5.7.2)
         ra = cat.materialize(obis("0-0:14.0.1.255"))

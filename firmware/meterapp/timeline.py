@@ -37,29 +37,25 @@ class Timeline:
         self.t = None  # UTC seconds processed
         self.alive = bytearray(5)
         self.down = None  # power-down instant found at power up
+        self.tickers = []  # IC 20 / IC 22 objects (a list: iterating it allocates nothing)
 
     def now_s(self):
         """The instant being processed (the clock holds it during a step), else now."""
         return self.clock.utc()
 
     # ------------------------------------------------------------------ tickers
-    def _tickers(self):
-        """Real single action schedules (IC 22) and activity calendars (IC 20): the ones the
-        meter built at boot and those the catalog built for a client since."""
-        for o in self.m.tickers:
-            yield o
-        cat = self.m.catalog
-        if cat is not None:
-            for o in cat.built.values():
-                if o.CLASS_ID in (20, 22) and o not in self.m.tickers:
-                    yield o
+    def add_ticker(self, o):
+        """A single action schedule (IC 22) or activity calendar (IC 20) to tick: the ones
+        the meter builds at boot and those the catalog builds for a client later."""
+        if o.CLASS_ID in (20, 22) and o not in self.tickers:
+            self.tickers.append(o)
 
     def _next_instant(self, t):
         """UTC of the next scheduler instant after t, or None."""
         c = self.clock
         loc = c.local(t)
         best = None
-        for o in self._tickers():
+        for o in self.tickers:
             if o.CLASS_ID != 22:
                 continue
             n = o.next_instant(loc)
@@ -121,7 +117,7 @@ class Timeline:
         c = self.clock
         loc = c.local(t)
         valid = not c.status_flags & tc.STATUS_INVALID
-        for o in self._tickers():
+        for o in self.tickers:
             if o.CLASS_ID == 22:
                 o.tick(t, loc)
             else:
@@ -160,6 +156,8 @@ class Timeline:
         """At boot, before the first step: power-down handling (KSMW 5.4, 5.4.1, 5.7.3)."""
         c = self.clock
         m = self.m
+        for o in m.tickers:
+            self.add_ticker(o)
         store = m.store
         v = store.read("alive") if store is not None else None
         now = c.utc()
@@ -186,7 +184,7 @@ class Timeline:
         m.profiles.power_failure(down, now)
         # KSMW 5.4.1: instants scheduled during the outage run once after power up
         loc = c.local(down)
-        for o in self._tickers():
+        for o in self.tickers:
             o.crossing.start(down, loc)
         self._start(now)
         self._alive(now)
