@@ -38,11 +38,11 @@ class Billing:
             n, self.lock_until = unpack_from(">BI", v)
             self.counter.value = (axdr.UINT8, n)
         cat = meter.catalog
-        script = cat.materialize(obis(SCRIPT))
+        script = cat.boot_object(obis(SCRIPT))
         script.on_execute = self.execute
-        monthly = cat.materialize(obis(MONTHLY))
+        monthly = cat.boot_object(obis(MONTHLY))
         monthly.run_script = self._run_sync
-        adhoc = cat.materialize(obis(ADHOC))
+        adhoc = cat.boot_object(obis(ADHOC))
         adhoc.run_script = self._run_silent
         self.script = script
         self.tickers = (monthly, adhoc)

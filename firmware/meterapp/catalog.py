@@ -27,7 +27,7 @@ from dlms import VERSION
 from dlms.apdu import axdr
 from dlms.cosem.base import (
     CosemObject, OTHER_REASON, READ_WRITE_DENIED, SUCCESS, TEMPORARY_FAILURE, TYPE_UNMATCHED,
-    no_data, obis,
+    no_data, obis, obis_str,
 )
 from meterapp import catalog_table as T
 
@@ -329,10 +329,18 @@ class Catalog:
         return o
 
     def materialize(self, ln):
-        """The real object with this logical name (built when it is still a default row)."""
+        """The real object with this logical name (built when it is still a default row);
+        None when there is no room for it."""
         o = self.resolve(ln)
         if isinstance(o, _Default):
             o = self.build(o.i)
+        return o
+
+    def boot_object(self, ln):
+        """materialize() for what the meter needs to run: no room is a boot failure."""
+        o = self.materialize(ln)
+        if o is None:
+            raise MemoryError("boot: no room for %s" % obis_str(ln))
         return o
 
     # ------------------------------------------------------------------ builders' env

@@ -47,7 +47,7 @@ class Timeline:
     def add_ticker(self, o):
         """A single action schedule (IC 22) or activity calendar (IC 20) to tick: the ones
         the meter builds at boot and those the catalog builds for a client later."""
-        if o.CLASS_ID in (20, 22) and o not in self.tickers:
+        if o is not None and o.CLASS_ID in (20, 22) and o not in self.tickers:
             self.tickers.append(o)
 
     def _next_instant(self, t):

@@ -56,6 +56,7 @@ class Meter:
              "--state-dir", self.state, "--pki", self.pki] + list(args),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.pty_path = None
+        self._drainer = None
         deadline = time.time() + 20
         lines = []
         while time.time() < deadline:
@@ -97,7 +98,8 @@ class Meter:
         if not keep:
             shutil.rmtree(self.state, ignore_errors=True)
         if not keep:
-            self._drainer.join(5)
+            if self._drainer is not None:
+                self._drainer.join(5)
             self.log.close()
 
 
