@@ -36,6 +36,7 @@ def build(board, ports=False, early=None):
     server.on_association = meter.guard.association
     server.on_security = meter.guard.security
     server.on_ended = meter.guard.ended
+    server.on_changed = meter.profiles.configuration
     server.date_time = lambda: bytes(meter.clock.datetime())
     if ports:
         return meter, server, hdlc, tcp, opt

@@ -27,6 +27,9 @@ PERIODIC = (PDN | CAD | DNV | CIV | ERR)  # cleared once an entry has recorded t
 # standard event log codes of opt-in/out (manufacturer range, docs/decisions.md):
 # EV_OPT[profile][enabled]
 EV_OPT = ((231, 230), (233, 232))
+EV_PARAMETER_CHANGED = 47  # KSMW 5.13
+CONFIG_DETAIL = "0-0:94.43.150.255"
+CONFIG_CLASSES = (6, 11, 20, 64, 72)  # their methods change configuration (KSMW 5.13)
 PQ_PERIODS = (0, 60, 300, 600, 900, 1800, 3600)  # KSMW 5.9.4 (0: not recording)
 MBUS_PERIODS = (60, 300, 600, 900, 3600, 86400)  # KSMW 6.3
 # KSMW 5.12: client_SAP/server_SAP and client system title, 0xFF when unknown
@@ -352,6 +355,19 @@ class Profiles:
         if ev is not None:
             ev.value = (axdr.UINT8, code)
         return self.get(log_ln).capture(ctx, t_ms)
+
+    def configuration(self, a, service, cid, ln, index):
+        """Server hook after a client's successful SET or ACTION (KSMW 5.13): every SET, and
+        the methods that change configuration (register activation, special days, activity
+        calendar, security setup, association other than reply_to_HLS_authentication, M-Bus
+        client), give event 47 and a configuration log entry with its IdDetail."""
+        if service == 2 and cid not in CONFIG_CLASSES and not (cid == 15 and index != 1):
+            return
+        self.get(CONFIG_DETAIL).value = (axdr.STRUCTURE, [
+            (axdr.ENUM, service), (axdr.UINT16, cid), (axdr.OCTET_STRING, bytes(ln)),
+            (axdr.INT8, index)])
+        self.event("0-0:99.98.0.255", "0-0:96.11.0.255", EV_PARAMETER_CHANGED, a)
+        self.get("0-0:99.98.10.255").capture(a)
 
     def security_event(self, code, a=None):
         """Guard hook (KSMW 5.12): the guard has set 0-0:96.11.9.255; communication

@@ -78,8 +78,8 @@ def set_req(cid, ln, attr, data):
     return bytes((0xC1, 1, 0xC1, 0, cid)) + obis(ln) + bytes((attr, 0)) + data
 
 
-def events(s, ln="0-0:99.98.0.255"):
-    return [(stamp(r[0]), r[1]) for r in rows(s, ln)]
+def events(s, ln="0-0:99.98.0.255", skip=()):
+    return [(stamp(r[0]), r[1]) for r in rows(s, ln) if r[1] not in skip]
 
 
 # ---------------------------------------------------------------- energy, tariffs (5.2, 5.5)
@@ -195,12 +195,13 @@ def test_clock_setting_rules_events_and_cad():
     assert set_local(10, 1, 1) == h("C501C100")  # < 2 s: not adjusted
     assert s.meter.clock.offset_ms == 0
     assert set_local(10, 1, 5) == h("C501C100")  # 5 s < shift limit 9: no events
-    assert s.meter.clock.offset_ms == 5000 and events(s) == []
+    # (each accepted clock setting is also a configuration event 47, KSMW 5.13)
+    assert s.meter.clock.offset_ms == 5000 and events(s, skip=(47,)) == []
     assert s.req(bytes((0xC0, 1, 0xC1, 0, 3)) + obis("1-0:0.9.11.255") + h("0200")) == \
         h("C401C100 1109")  # KSMW 5.4: 9 s
     assert set_local(10, 2, 0) == h("C501C100")  # 55 s: clock adjusted events 4, 5
-    assert [e[1] for e in events(s)] == [4, 5]
-    assert events(s)[1][0] == (2026, 1, 14, 10, 2)
+    assert [e[1] for e in events(s, skip=(47,))] == [4, 5]
+    assert events(s, skip=(47,))[1][0] == (2026, 1, 14, 10, 2)
     run_to(s, t0 + 900 - 55 + 1)
     lp = rows(s, "1-0:99.1.0.255")
     assert len(lp) == 1 and lp[0][1] == 0x20 | 0x04  # CAD + DNV, once
@@ -331,3 +332,19 @@ def test_corrupt_record_sets_err():
     assert lp[-1][1] == 0x80 | 0x04 | 0x01  # PDN, DNV, ERR
     run_to(s, t0 + 2700)
     assert rows(s, "1-0:99.1.0.255")[-1][1] == 0
+
+
+def test_configuration_event_log():
+    # KSMW 5.13: a client's SET, or an ACTION that changes configuration -> event 47 and an
+    # entry with IdDetail {service, class_id, logical_name, index}; other ACTIONs log nothing
+    t0 = utc(2026, 1, 14, 10)
+    s = meter(t0)
+    assert s.req(set_req(1, "0-0:96.14.15.255", 2, h("120002"))) == h("C501C100")
+    assert s.req(act("0-0:13.0.0.255", 1, h("0F00"), 20)) == h("C701C10000")
+    assert s.req(act("0-0:10.0.100.255", 1, h("120001"))) == h("C701C10000")  # operation
+    assert s.req(set_req(1, "0-0:96.14.15.255", 2, h("120009"))) == h("C501C1FA")  # refused
+    log = rows(s, "0-0:99.98.10.255")
+    assert [[v[1] for v in r[1]] for r in log] == [
+        [1, 1, obis("0-0:96.14.15.255"), 2], [2, 20, obis("0-0:13.0.0.255"), 1]]
+    assert [e[1] for e in events(s)] == [47, 47]
+    assert [v[1] for v in value(s, "0-0:94.43.150.255")] == [2, 20, obis("0-0:13.0.0.255"), 1]

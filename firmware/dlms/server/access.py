@@ -108,6 +108,8 @@ def _items(srv, a, specs, values, brk, s):
             ret = None
             if o is not None:
                 dar, ret = o.action(idx, None if d[0] == _NULL else d, a)
+                if dar == 0 and srv.on_changed is not None:  # KSMW 5.13
+                    srv.on_changed(a, 2, cid, ln, idx)
             mark = s.pos
             if ret is None:
                 s.u8(_NULL)

@@ -114,6 +114,9 @@ class Server:
         self.on_association = None  # hook(assoc, accepted, diag) for logs and lockout
         self.on_security = None  # hook(assoc, event) for security events (KSMW 5.12)
         self.on_ended = None  # hook(assoc) when an established association ends
+        # hook(assoc, service 1 write / 2 execute, class_id, ln, index) after a client's
+        # successful SET or ACTION (KSMW 5.13 configuration events)
+        self.on_changed = None
         self.device = None  # device.DeviceSecurity: signing key pair, certificates
         self.date_time = None  # () -> 12-byte date-time for general-ciphering responses
         b = _buffers()
@@ -952,7 +955,10 @@ class Server:
         o, dar = self._resolve(a, cid, ln, idx, WRITE)
         if o is None:
             return dar
-        return o.set(idx, d, a)
+        dar = o.set(idx, d, a)
+        if dar == SUCCESS and self.on_changed is not None:
+            self.on_changed(a, 1, cid, ln, idx)
+        return dar
 
     # ------------------------------------------------------------------ ACTION
     def _action(self, a, r, w):
@@ -1051,6 +1057,8 @@ class Server:
         ret = None
         if o is not None:
             res, ret = o.action(m, d, a)
+            if res == SUCCESS and self.on_changed is not None:
+                self.on_changed(a, 2, cid, ln, m)
         w.u8(res)
         if ret is None:
             w.u8(0)
