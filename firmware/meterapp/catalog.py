@@ -18,8 +18,8 @@ The meter builds the tariff, billing and load profile control objects at boot th
 materialize() and hooks them (meterapp/objects.py, billing.py, profiles.py); the timeline
 (meterapp/timeline.py) ticks every calendar and scheduler built here.
 Later work, where the behaviour is not here yet: power quality detection (sag, swell, cut
-counters, durations and magnitudes stay at their defaults), push, disconnector, M-Bus, image
-transfer and display control (catalog_build.py).
+counters, durations and magnitudes stay at their defaults), push, disconnector, M-Bus and image
+transfer (catalog_build.py).
 """
 from struct import unpack_from
 

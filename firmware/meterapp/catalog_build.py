@@ -8,10 +8,9 @@ Defaults from the companion standard: tariffication (KSMW 5.5: calendar T1 22:00
 06:00-22:00; register activation masks T1/T2, "T2" active; scripts 1/2 write active_mask),
 billing (5.6: monthly scheduler at 00:00 on the 1st), load profile control and display (5.7.2,
 5.15.1), disconnect control and limiters (5.8, 5.14), M-Bus (4.2, 4.3, 6), image transfer
-(7), push (10). The meter hooks billing closure (meterapp/billing.py) and load profile
-opt-in/out (meterapp/profiles.py) into their script tables at boot. Later work, marked below:
-display control (its scripts answer other-reason), push, disconnector, M-Bus, image
-transfer.
+(7), push (10). The meter hooks billing closure (meterapp/billing.py), load profile
+opt-in/out and display control (meterapp/profiles.py) into their script tables at boot. Later
+work, marked below: push, disconnector, M-Bus, image transfer.
 
 env provides: phases (1 or 3), resolve(ln), materialize(ln), run_script(ln, selector),
 tariff_changed(register_activation), later_work(script_id, ctx), now12() (date-time).
@@ -104,7 +103,7 @@ def _scripts(env, ln, s):
         # KSMW 5.7.2 Table 26, 5.15.1 Table 43: load profile capture / display on and off
         for k in range(1, 7):
             t.add(k, ())
-        t.on_execute = env.later_work  # opt-in/out: meterapp/profiles.py; later work: display
+        t.on_execute = env.later_work  # the meter hooks both (meterapp/profiles.py)
     elif s == "0-0:10.0.107.255":  # KSMW 7: activate the transferred image
         t.add(1, ((2, 18, obis("0-0:44.0.0.255"), 4, _ARG),))
     elif s == "0-0:10.0.108.255":  # KSMW 10 table; 7 (push on power down) is not used

@@ -97,6 +97,7 @@ class Meter:
         self.energy.tariff(ra)
         lpc = cat.boot_object(obis("0-0:10.0.109.255"))
         lpc.on_execute = self.profiles.lp_script
+        cat.boot_object(obis("0-0:10.1.109.255")).on_execute = self.profiles.display_script
         self.billing = Billing(self)
         self.calendar = cat.boot_object(obis("0-0:13.0.0.255"))
         self.tickers = [self.calendar, cat.boot_object(obis("0-0:15.0.5.255"))] + list(

@@ -211,6 +211,7 @@ class Profiles:
             (axdr.ENUM, 0), (axdr.UINT16, 0), (axdr.OCTET_STRING, bytes(6)), (axdr.INT8, 0)])))
         add(Data(obis("0-0:96.14.0.255"), (axdr.OCTET_STRING, b"T2")))  # KSMW 5.5 active mask
         add(Data(obis("0-0:96.5.3.255"), source=self._lp_control_status))  # KSMW 5.7.2
+        add(Data(obis("0-0:96.5.4.255"), source=self._lp_display_status))  # KSMW 5.15.1
         add(Data(obis("1-0:0.2.0.255"), (axdr.OCTET_STRING, b"KFM-LR-" + VERSION.encode())))
         folder = store.root + "/ring" if store is not None else None
         for ln, cols, entries, period, wr, periods, version in table():
@@ -231,8 +232,9 @@ class Profiles:
         self.session_log = self.get(SESSION_LOG)
         self.status = [self.get(st) for st in STATUS_OBJECTS[:3]]  # LP1, LP2, PQ
         # opt-in/out (KSMW 5.7.2) of LP1, LP2: disabled, changed since the last capture
-        # instant, disabled at some moment since then; pending flags of LP1, LP2, PQ
-        self.lpstate = st = bytearray(9)
+        # instant, disabled at some moment since then; pending flags of LP1, LP2, PQ; display
+        # of LP1, LP2 off (KSMW 5.15.1)
+        self.lpstate = st = bytearray(11)
         v = store.read("lpstate") if store is not None else None
         if v and len(v) == len(st):
             st[:] = v
@@ -306,6 +308,27 @@ class Profiles:
             self.opt(k, on)
             self.event("0-0:99.98.0.255", "0-0:96.11.0.255", EV_OPT[k][on],
                        None, self.meter.timeline.now_s() * 1000)
+        return SUCCESS
+
+    def display_script(self, script_id, ctx):
+        """on_execute of the load profile display control script table 0-0:10.1.109.255
+        (KSMW 5.15.1 Table 43): 1/2 both on/off, 3/4 LP1, 5/6 LP2. The display driver of a
+        board shows a profile while lp_displayed(k)."""
+        if not 1 <= script_id <= 6:
+            return OTHER_REASON
+        off = 0 if script_id % 2 else 1
+        for k in ((0, 1), (0,), (1,))[(script_id - 1) // 2]:
+            self.lpstate[9 + k] = off
+        self._save()
+        return SUCCESS
+
+    def lp_displayed(self, k):
+        return not self.lpstate[9 + k]
+
+    def _lp_display_status(self, w, ctx):
+        # bit 0: LP1 shown, bit 1: LP2 shown (as 0-0:96.5.3.255)
+        st = self.lpstate
+        w.tagged(axdr.UINT8, (0 if st[9] else 1) | (0 if st[10] else 2))
         return SUCCESS
 
     def _lp_control_status(self, w, ctx):

@@ -348,3 +348,18 @@ def test_configuration_event_log():
         [1, 1, obis("0-0:96.14.15.255"), 2], [2, 20, obis("0-0:13.0.0.255"), 1]]
     assert [e[1] for e in events(s)] == [47, 47]
     assert [v[1] for v in value(s, "0-0:94.43.150.255")] == [2, 20, obis("0-0:13.0.0.255"), 1]
+
+
+def test_lp_display_control():
+    # KSMW 5.15.1 Table 43: scripts of 0-0:10.1.109.255, status 0-0:96.5.4.255
+    s = meter(utc(2026, 1, 14, 10))
+    p = s.meter.profiles
+    assert value(s, "0-0:96.5.4.255") == 3 and p.lp_displayed(0) and p.lp_displayed(1)
+    assert s.req(act("0-0:10.1.109.255", 1, h("120004"))) == h("C701C10000")
+    assert value(s, "0-0:96.5.4.255") == 2 and not p.lp_displayed(0)
+    assert s.req(act("0-0:10.1.109.255", 1, h("120002"))) == h("C701C10000")
+    assert value(s, "0-0:96.5.4.255") == 0
+    assert s.req(act("0-0:10.1.109.255", 1, h("120005"))) == h("C701C10000")
+    assert value(s, "0-0:96.5.4.255") == 2
+    assert s.req(act("0-0:10.1.109.255", 1, h("120007"))) == h("C701C1FA00")
+    assert value(s, "0-0:96.5.3.255") == 3  # capturing is another matter (5.7.2)
