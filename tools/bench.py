@@ -5,7 +5,7 @@
 Crypto and CRC: C natmod vs pure-Python fallback (both under the MicroPython unix port)
 vs OpenSSL through `cryptography` (CPython). With an ARM toolchain, the Cortex-M4 natmod
 code sizes as well. The server's CPU time per byte on the HDLC optical port against the
-wire time at 9600 Bd."""
+wire time at 9600 Bd. The meter application's CPU per simulated day. LP1 full-read time."""
 import glob
 import os
 import shutil
@@ -100,6 +100,24 @@ def hdlc_figures():
           % (per_byte, wire, 100 * per_byte / wire))
 
 
+def timeline_figures():
+    """CPU of the meter application per simulated day (timeline steps, captures to files)."""
+    env = dict(os.environ, MICROPYPATH="build/romfs-host:build/natmod:host_tests/perf:.frozen")
+    ms = []
+    for _ in range(3):
+        shutil.rmtree(os.path.join(ROOT, "build", "bench-timeline"), ignore_errors=True)
+        out = subprocess.run([MPY, "-X", "heapsize=352k", "host_tests/perf/bench_timeline_mp.py",
+                              "build/fw.romfs", "build/fw-mpy"], cwd=ROOT, env=env,
+                             capture_output=True, text=True, check=True).stdout
+        line = [x for x in out.splitlines() if x.startswith("timeline_ms_per_day")][-1]
+        ms.append(int(line.split()[1]))
+        entries = int(line.split()[2])
+    day = statistics.median(ms)
+    print("\nMeter application: %d ms CPU per simulated day (%d LP1 entries, 1440 one-minute "
+          "steps; median of 3): this host keeps up with --speed up to ~%d; real time uses "
+          "%.4f%% of a core" % (day, entries, 86400000 // max(day, 1), 100 * day / 86400000))
+
+
 def lp1_figures():
     """LP1 (5760 rows) read whole by the management client over the TCP wrapper with
     gurux-dlms, against the running firmware (prefilled with --fill-lp1)."""
@@ -158,6 +176,7 @@ def main():
           "faster than the Python fallback")
     arm_sizes()
     hdlc_figures()
+    timeline_figures()
     lp1_figures()
 
 

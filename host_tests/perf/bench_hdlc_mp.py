@@ -47,6 +47,14 @@ class Board:
     def has_optical_port(self):
         return True
 
+    def metering(self, local):
+        from hal.sim_metering import SimMetering
+
+        return SimMetering(local, None, 1)
+
+    def rtc_valid(self):
+        return True
+
 
 class Bench:
     def __init__(self):
