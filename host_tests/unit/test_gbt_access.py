@@ -314,6 +314,22 @@ def test_long_request_and_long_response_in_gbt():
     assert data.same(want)
 
 
+def test_association_attributes_set_at_boot():
+    """Requests and responses in blocks add no attribute to the association or its GBT
+    state: their dicts keep the size they had at boot (no growth mid-request); the state of
+    a request in blocks is the server's."""
+    s = management(port="tcp", max_pdu=128)
+    before = (sorted(s.a.__dict__), sorted(s.a.gbt.__dict__))
+    req = h("C10181 0008 0000010000FF 02 00 090C") + h("07EA0C01FF0C000000 8000FF")
+    assert s.req(gbt(STREAMING | 4, 1, 0, req[:8])) == b""
+    assert s.req(gbt(LAST | 4, 2, 0, req[8:])) == h("C5018100")
+    r = exchange(s, gbt(LAST | 2, 1, 0, get(15, ASSOC, 2)))  # object list: GBT blocks
+    assert parse(r[0])[0] & LAST == 0
+    s.a.conformance &= ~GBT
+    assert s.req(get(15, ASSOC, 2))[:4] == h("C402C100")  # GET data blocks instead
+    assert (sorted(s.a.__dict__), sorted(s.a.gbt.__dict__)) == before
+
+
 def test_combined_block_mechanisms_refused():
     s = management(port="tcp")
     first = h("C10281 0008 0000010000FF 02 00 00 00000001 05") + h("090C07EA0C")

@@ -135,8 +135,9 @@ class AssociationLN(CosemObject):
 
     def action(self, method, d, ctx):
         if method == 1:  # reply_to_HLS_authentication (dlms-notes 5.7)
-            if ctx.status == ASSOCIATION_PENDING and ctx.hls_reply is not None:
-                return ctx.hls_reply(d)
+            # HLS of a ciphered context: its Protection holds the challenges
+            if ctx.status == ASSOCIATION_PENDING and ctx.prot is not None:
+                return ctx.server._hls_reply(ctx, d)
             return READ_WRITE_DENIED, None
         return self._change_secret(d, ctx)
 

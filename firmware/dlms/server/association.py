@@ -109,26 +109,22 @@ class ClientConfig:
 
 class Association:
     """State of one application association on one port (TCP connection or HDLC link).
-    Constants are class attributes: each instance attribute costs a slot in its dict."""
+    Constants and rarely set state are class attributes: each instance attribute costs a
+    slot in its dict (12 slots: 224 bytes on the 64-bit host). State of one request at a
+    time (protection room, block reassembly) lives in the server."""
 
     server_sap = 1
     server_max_pdu = MAX_PDU
+    port = "tcp"
+    deferred = None  # actions to run once the response is written (key changes, rare)
 
     def __init__(self, server, port="tcp"):
         self.server = server
-        self.port = port
+        if port != "tcp":
+            self.port = port
         self.client_sap = None  # set by the transport (HDLC source address / wrapper wPort)
         self.stream = Writer(STREAM_SIZE)  # pending response data (block transfer)
-        self.block_buf = None  # the server's reassembly buffer while this association holds it
-        self.blk_kind = 0
-        self.gbt = Gbt()
-        # per request, set by the server's dispatch: protection room in each response APDU,
-        # GBT allowed for the response, protection of its GBT blocks; request from GBT blocks
-        self.reserve = 0
-        self.gbt_ok = 0
-        self.blk_wrap = 0
-        self.blk_wrap_sc = 0
-        self.via_gbt = False
+        self.gbt = Gbt()  # GBT and GET data-block state
         self.reset()
 
     def reset(self):
@@ -139,26 +135,22 @@ class Association:
         self.status = NON_ASSOCIATED
         self.conformance = 0
         self.client_max_pdu = 0
-        self.hls_reply = None
         self.prot = None  # secured.Protection of a ciphered context
         self.mechanism = 0
         self.client_title = None  # calling-AP-title of the AARQ
-        self.deferred = None  # actions to run once the response is written
+        if self.deferred is not None:
+            self.deferred = None
         self.abort_blocks()
 
     def abort_blocks(self):
-        if self.blk_kind:  # release the server's block buffer held by this association
-            self.server._block_done(self)
+        s = self.server
+        if s._block_owner is self and s.blk_kind:
+            s._block_done(self)  # release the server's reassembly buffer held here
         self.gen = None
         self.stream.pos = 0
-        self.block_no = 0
-        self.long_get = False
-        self.blk_kind = 0
-        self.blk_no = 0
-        self.blk_len = 0
-        self.blk_target = None
         g = self.gbt
-        g.rx = False
+        g.block_no = 0
+        g.long_get = False
         g.reset_tx()
 
     @property

@@ -34,15 +34,15 @@ ELEMENT = const(512)  # stream room kept for one streamed element past the block
 
 
 class Gbt:
-    """GBT state of one association."""
+    """GBT response state of one association, and its service-specific GET data-block
+    state (Green Book 9.3.x); the state of a request arriving in blocks is the server's
+    (one reassembly buffer, one owner)."""
 
     def __init__(self):
         self.window = 1  # client's receive window, from its latest GBT APDU
         self.peer = 0  # block-number of the client's latest GBT APDU (our block-number-ack)
-        self.rx = False  # a request arrives in blocks
-        self.rx_no = 0  # last request block received in sequence
-        self.rx_prot = False  # its blocks come inside general protection
-        self.acks = 0  # acknowledgements sent during the request transfer
+        self.block_no = 0  # GET data blocks: number of the last block sent
+        self.long_get = False  # a GET response is in data blocks
         self.reset_tx()
 
     def reset_tx(self):
@@ -89,7 +89,7 @@ def start(a, w, room, wrap, wrap_sc):
     g.payload = room - HDR
     g.wrap = wrap
     g.wrap_sc = wrap_sc
-    if not a.via_gbt:  # the client has not told its window for this exchange
+    if not a.server.via_gbt:  # the client has not told its window for this exchange
         g.window = 1
         g.peer = 0
     _window(a, w, 1)
@@ -167,11 +167,10 @@ def ack(a, w, bna):
 # ---------------------------------------------------------------- requests
 
 
-def ack_rx(a, w):
+def ack_rx(srv, w):
     """Empty block acknowledging the request blocks received in sequence."""
-    g = a.gbt
-    g.acks += 1
-    write(w, LAST | RX_WINDOW, g.acks, g.rx_no, b"")
+    srv.acks += 1
+    write(w, LAST | RX_WINDOW, srv.acks, srv.rx_no, b"")
 
 
 def _refuse(w, state, service):
@@ -188,9 +187,10 @@ def receive(srv, a, apdu, w, protected):
     g = a.gbt
     g.window = ctl & WINDOW or 1
     g.peer = bn
+    receiving = srv._block_owner is a and srv.blk_kind == KIND  # a request in blocks
     if len(data) == 0:  # acknowledgement (or a request for the next window)
-        if g.rx:
-            ack_rx(a, w)
+        if receiving:
+            ack_rx(srv, w)
         elif not g.tx:
             _refuse(w, 1, 1)  # no transfer in progress: operation-not-possible
         elif protected or not g.wrap:
@@ -206,7 +206,7 @@ def receive(srv, a, apdu, w, protected):
             else:
                 srv.emit(a, out, w)
         return
-    if bn == 1 or not g.rx:
+    if bn == 1 or not receiving:
         # a new request (any transfer in progress is abandoned); a first block numbered
         # above 1 is taken too: gurux 1.0.203 goes on counting from earlier exchanges
         a.abort_blocks()
@@ -221,41 +221,39 @@ def receive(srv, a, apdu, w, protected):
         if not srv._block_start(a, KIND, None):
             _refuse(w, 1, 1)  # another association is mid-transfer
             return
-        g.rx = True
-        g.rx_no = bn - 1
-        g.acks = 0
-        g.rx_prot = protected
-    elif g.rx_prot != protected:
+        srv.rx_no = bn - 1
+        srv.acks = 0
+        srv.rx_prot = protected
+    elif srv.rx_prot != protected:
         a.abort_blocks()
         _refuse(w, 1, 1)
         return
-    if bn == g.rx_no + 1:
-        end = a.blk_len + len(data)
-        if end > len(a.block_buf):
+    if bn == srv.rx_no + 1:
+        buf = srv._block_buf
+        end = srv.blk_len + len(data)
+        if end > len(buf):
             a.abort_blocks()
             _refuse(w, 1, 4)  # pdu-too-long
             return
-        a.block_buf[a.blk_len:end] = data
-        a.blk_len = end
-        g.rx_no = bn
+        buf[srv.blk_len:end] = data
+        srv.blk_len = end
+        srv.rx_no = bn
         if ctl & LAST:
             _complete(srv, a, w, protected)
             return
     if ctl & (LAST | STREAMING) != STREAMING:  # end of the client's window (or a gap)
-        ack_rx(a, w)
+        ack_rx(srv, w)
 
 
 def _complete(srv, a, w, protected):
-    g = a.gbt
-    g.rx = False
-    inner = memoryview(a.block_buf)[: a.blk_len]
-    a.blk_kind = 0  # read in place below; released after
-    a.via_gbt = True
+    inner = memoryview(srv._block_buf)[: srv.blk_len]
+    srv.blk_kind = 0  # read in place below (no longer receiving); released after
+    srv.via_gbt = True
     try:
         if protected:
             srv._service(a, inner, w)
         else:
             srv._dispatch(a, inner, w)
     finally:
-        a.via_gbt = False
+        srv.via_gbt = False
         srv._block_done(a)

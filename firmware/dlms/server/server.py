@@ -123,7 +123,26 @@ class Server:
         self._layers = pg.layers(b[2])  # general protection, allocated at boot
         self._scratch = b[0]  # deciphered InitiateRequest
         self._block_buf = b[1]  # SET/ACTION block reassembly, one at a time
+        # its owner (an association) and state: kind (1 SET, 2 ACTION, gbt.KIND; 0 none),
+        # block number, length, target; of a GBT request: last block in sequence,
+        # acknowledgements sent, blocks inside general protection
         self._block_owner = None
+        self.blk_kind = 0
+        self.blk_no = 0
+        self.blk_len = 0
+        self.blk_target = None
+        self.rx_no = 0
+        self.acks = 0
+        self.rx_prot = False
+        # the request being handled (one at a time): protection room in each response
+        # APDU, GBT allowed for the response, protection of its GBT blocks, request
+        # reassembled from GBT blocks
+        self.reserve = 0
+        self.gbt_ok = 0
+        self.blk_wrap = 0
+        self.blk_wrap_sc = 0
+        self.via_gbt = False
+        self._ctx = None  # general protection of the request (pg.AssocContext)
         # deciphered request and plain response of a protected exchange; requests are
         # handled one at a time, so one pair serves every association
         self._plain = b[2]
@@ -200,18 +219,18 @@ class Server:
         return w.pos != start
 
     def _dispatch(self, a, req, w):
-        """An xDLMS request APDU, also one reassembled from GBT blocks (a.via_gbt)."""
+        """An xDLMS request APDU, also one reassembled from GBT blocks (via_gbt)."""
         tag = req[0]
-        a.reserve = 0  # room the response's protection takes from the client's PDU
-        a.gbt_ok = a.conformance & asn.GENERAL_BLOCK_TRANSFER
-        a.blk_wrap = 0
+        self.reserve = 0  # room the response's protection takes from the client's PDU
+        self.gbt_ok = a.conformance & asn.GENERAL_BLOCK_TRANSFER
+        self.blk_wrap = 0
         if tag in _SERVICES:
             if self._policy(a):
                 # unprotected request in a context whose policy asks protection
                 _exception(w, SERVICE_NOT_ALLOWED, SERVICE_NOT_SUPPORTED)
             else:
                 self._service(a, req, w)
-        elif tag == GBT and not a.via_gbt:
+        elif tag == GBT and not self.via_gbt:
             self._gbt(a, req, w, False)
         elif a.prot is not None and cipher.plain_tag(tag) in (
                 GET_REQUEST, SET_REQUEST, ACTION_REQUEST):
@@ -285,8 +304,8 @@ class Server:
 
     def _service(self, a, req, w):
         tag = req[0]
-        if a.gbt.rx:  # a new request abandons a request arriving in GBT blocks
-            a.abort_blocks()
+        if self._block_owner is a and self.blk_kind == gbt.KIND:
+            a.abort_blocks()  # a new request abandons a request arriving in GBT blocks
         if a.status == ASSOCIATION_PENDING and not (
                 bytes(req[:2]) == _HLS_REPLY and bytes(req[3:12]) == _HLS_REPLY_DESC):
             # only reply_to_HLS_authentication until HLS completes (dlms-notes 5.7)
@@ -353,8 +372,8 @@ class Server:
             raise Malformed()
         # long answers in GET blocks, each protected: GBT would need the whole response
         # ciphered before it is cut (docs/decisions.md)
-        a.reserve = GLO_OVERHEAD
-        a.gbt_ok = 0
+        self.reserve = GLO_OVERHEAD
+        self.gbt_ok = 0
         out = self._out
         out.pos = 0
         self._service(a, plain, out)
@@ -410,11 +429,11 @@ class Server:
         if len(plain) == 0 or (plain[0] not in _SERVICES and plain[0] != GBT):
             raise Malformed()
         self._ctx = ctx
-        a.reserve = pg.overhead(lay)  # each response APDU (GBT block) carries these layers
+        self.reserve = pg.overhead(lay)  # each response APDU (GBT block) carries these layers
         h = lay.layers[0]
-        a.blk_wrap = h.tag if lay.n == 1 and h.tag in (general.GENERAL_GLO,
-                                                       general.GENERAL_DED) else 0xFF
-        a.blk_wrap_sc = h.sc
+        self.blk_wrap = h.tag if lay.n == 1 and h.tag in (general.GENERAL_GLO,
+                                                          general.GENERAL_DED) else 0xFF
+        self.blk_wrap_sc = h.sc
         out = self._out
         out.pos = 0
         if plain[0] == GBT:
@@ -521,7 +540,6 @@ class Server:
                                         q.mechanism, client.secret, self.device)
             a.prot.dedicated = q.dedicated_key
             client.keys.client_title = q.calling_title
-            a.hls_reply = lambda d: self._hls_reply(a, d)
             keys = client.keys
             title = self.system_title
             user = lambda w2: secured.write_protected(  # noqa: E731
@@ -680,9 +698,9 @@ class Server:
                 raise Malformed()
             if not self._one_mechanism(a, w) or not self._need(a, asn.BLOCK_GET, w):
                 return
-            if not a.long_get:
+            if not a.gbt.long_get:
                 self._block_error(w, iid, block, NO_LONG_GET_IN_PROGRESS)
-            elif block != a.block_no:
+            elif block != a.gbt.block_no:
                 a.abort_blocks()
                 self._block_error(w, iid, block, DATA_BLOCK_NUMBER_INVALID)
             else:
@@ -741,7 +759,7 @@ class Server:
         it fits the client's max PDU, else in GBT blocks when negotiated and the protection
         allows (KSMW 3.3.1), else GET data blocks (kind 1 get-normal, 3 get-with-list; 0 for
         ACCESS, which has none)."""
-        room = a.max_response() - a.reserve
+        room = a.max_response() - self.reserve
         s = a.stream
         n = len(hdr)
         try:
@@ -754,20 +772,21 @@ class Server:
             w.raw(s.mv[: s.pos])
             s.pos = 0
             return
-        if a.gbt_ok:
+        if self.gbt_ok:
             if s.pos + n > len(s.buf):
                 self._too_long(a, w, hdr, kind)
                 return
             s.mv[n:s.pos + n] = s.mv[: s.pos]  # the APDU header goes first
             s.mv[:n] = hdr
             s.pos += n
-            gbt.start(a, w, room, a.blk_wrap, a.blk_wrap_sc)
+            gbt.start(a, w, room, self.blk_wrap, self.blk_wrap_sc)
             return
         if kind == 0 or a.conformance & asn.BLOCK_GET == 0:
             self._too_long(a, w, hdr, kind)  # too long and no block transfer negotiated
             return
-        a.long_get = True
-        a.block_no = 0
+        g = a.gbt
+        g.long_get = True
+        g.block_no = 0
         self._next_block(a, w, hdr[2])
 
     def _too_long(self, a, w, hdr, kind):
@@ -779,29 +798,30 @@ class Server:
 
     def _one_mechanism(self, a, w):
         """KSMW 3.3.1: no service-specific block transfer inside GBT."""
-        if a.via_gbt:
+        if self.via_gbt:
             _exception(w, SERVICE_NOT_ALLOWED, SERVICE_NOT_SUPPORTED)
             return False
         return True
 
     def _next_block(self, a, w, iid):
-        payload = a.max_response() - a.reserve - BLOCK_HDR
+        payload = a.max_response() - self.reserve - BLOCK_HDR
         s = a.stream
         try:
             self._fill(a, payload)
         except (ValueError, IndexError):
-            block = a.block_no + 1
+            block = a.gbt.block_no + 1
             a.abort_blocks()
             self._block_error(w, iid, block, LONG_GET_ABORTED)
             return
         n = s.pos if s.pos < payload else payload
         last = a.gen is None and n == s.pos
-        a.block_no += 1
+        g = a.gbt
+        g.block_no += 1
         w.u8(GET_RESPONSE)
         w.u8(2)
         w.u8(iid)
         w.u8(1 if last else 0)
-        w.u32(a.block_no)
+        w.u32(g.block_no)
         w.u8(0)  # raw-data
         w.length(n)
         w.raw(s.mv[:n])
@@ -815,15 +835,13 @@ class Server:
     # ------------------------------------------------------------------ block reassembly
     def _block_start(self, a, kind, target):
         """Claim the server's one reassembly buffer (allocated at boot: no heap churn)."""
-        if self._block_owner is not None and self._block_owner is not a and \
-                self._block_owner.blk_kind:
+        if self._block_owner is not None and self._block_owner is not a and self.blk_kind:
             return False  # another association is mid-transfer
         self._block_owner = a
-        a.block_buf = self._block_buf
-        a.blk_kind = kind
-        a.blk_no = 0
-        a.blk_len = 0
-        a.blk_target = target
+        self.blk_kind = kind
+        self.blk_no = 0
+        self.blk_len = 0
+        self.blk_target = target
         return True
 
     def _block_add(self, a, r):
@@ -834,29 +852,28 @@ class Server:
         data = r.take(n)
         if r.left():
             raise Malformed()
-        if block != a.blk_no + 1:
+        if block != self.blk_no + 1:
             return last, block, DATA_BLOCK_NUMBER_INVALID
-        end = a.blk_len + n
-        if end > len(a.block_buf):
+        end = self.blk_len + n
+        if end > len(self._block_buf):
             return last, block, OTHER_REASON
-        a.block_buf[a.blk_len:end] = data
-        a.blk_len = end
-        a.blk_no = block
+        self._block_buf[self.blk_len:end] = data
+        self.blk_len = end
+        self.blk_no = block
         return last, block, SUCCESS
 
     def _block_value(self, a):
-        r = Reader(memoryview(a.block_buf), 0, a.blk_len)
+        r = Reader(memoryview(self._block_buf), 0, self.blk_len)
         d = r.data()
         if r.left():
             raise DecodeError("trailing")
         return d
 
     def _block_done(self, a):
-        a.blk_kind = 0
-        a.blk_target = None
-        a.block_buf = None
         if self._block_owner is a:
             self._block_owner = None
+            self.blk_kind = 0
+            self.blk_target = None
 
     # ------------------------------------------------------------------ SET
     def _set(self, a, r, w):
@@ -883,7 +900,7 @@ class Server:
         elif kind == 3:
             if not self._one_mechanism(a, w) or not self._need(a, asn.SET | asn.BLOCK_SET, w):
                 return
-            if a.blk_kind != _KIND_SET:
+            if self._block_owner is not a or self.blk_kind != _KIND_SET:
                 last, block = r.u8(), r.u32()
                 self._set_last(w, iid, NO_LONG_SET_IN_PROGRESS, block)
                 return
@@ -925,7 +942,7 @@ class Server:
             w.u8(iid)
             w.u32(block)
             return
-        cid, ln, idx, sel = a.blk_target
+        cid, ln, idx, sel = self.blk_target
         try:
             d = self._block_value(a)
             res = self._write(a, cid, ln, idx, sel, d)
@@ -985,7 +1002,7 @@ class Server:
             if not self._one_mechanism(a, w) or not self._need(
                     a, asn.ACTION | asn.BLOCK_ACTION, w):
                 return
-            if a.blk_kind != _KIND_ACTION:
+            if self._block_owner is not a or self.blk_kind != _KIND_ACTION:
                 self._action_result(w, iid, 16)  # no-long-action-in-progress
                 return
             self._action_block(a, r, w, iid)
@@ -1028,7 +1045,7 @@ class Server:
             w.u8(iid)
             w.u32(block)
             return
-        cid, ln, m = a.blk_target
+        cid, ln, m = self.blk_target
         try:
             d = self._block_value(a)
         except DecodeError:
