@@ -57,6 +57,7 @@ _HLS_REPLY_DESC = b"\x00\x0f\x00\x00\x28\x00\x00\xff\x01"
 BLOCK_HDR = const(12)  # C4 02 iid last block(4) choice len(<=3): room kept in each GET block
 MAX_LIST = const(64)  # with-list references per request (KSMW 3.3.1 asks >= 16)
 BLOCK_BUF = const(4096)  # SET/ACTION reassembly limit (largest writable value)
+INITIATE_MAX = const(256)  # deciphered xDLMS InitiateRequest of an AARQ or RLRQ
 
 _GENERAL = (0xDB, 0xDC, 0xDD, 0xDF)  # general-glo/ded-ciphering, -ciphering, -signing
 _SERVICES = (GET_REQUEST, SET_REQUEST, ACTION_REQUEST, ACCESS_REQUEST)
@@ -78,7 +79,7 @@ def _buffers():
     request at a time."""
     global _BUFS
     if _BUFS is None:
-        _BUFS = (bytearray(256), bytearray(BLOCK_BUF), bytearray(asn.MAX_PDU + 64),
+        _BUFS = (bytearray(BLOCK_BUF), bytearray(asn.MAX_PDU + 64),
                  Writer(asn.MAX_PDU + 64), Writer(32))
     return _BUFS
 
@@ -120,9 +121,8 @@ class Server:
         self.device = None  # device.DeviceSecurity: signing key pair, certificates
         self.date_time = None  # () -> 12-byte date-time for general-ciphering responses
         b = _buffers()
-        self._layers = pg.layers(b[2])  # general protection, allocated at boot
-        self._scratch = b[0]  # deciphered InitiateRequest
-        self._block_buf = b[1]  # SET/ACTION block reassembly, one at a time
+        self._layers = pg.layers(b[1])  # general protection, allocated at boot
+        self._block_buf = b[0]  # SET/ACTION block reassembly, one at a time
         # its owner (an association) and state: kind (1 SET, 2 ACTION, gbt.KIND; 0 none),
         # block number, length, target; of a GBT request: last block in sequence,
         # acknowledgements sent, blocks inside general protection
@@ -143,11 +143,12 @@ class Server:
         self.blk_wrap_sc = 0
         self.via_gbt = False
         self._ctx = None  # general protection of the request (pg.AssocContext)
-        # deciphered request and plain response of a protected exchange; requests are
-        # handled one at a time, so one pair serves every association
-        self._plain = b[2]
-        self._out = b[3]
-        self._init_w = b[4]
+        # deciphered request (also the InitiateRequest of an AARQ or RLRQ) and plain response
+        # of a protected exchange; requests are handled one at a time, so one pair serves
+        # every association
+        self._plain = b[1]
+        self._out = b[2]
+        self._init_w = b[3]
 
     def attach(self, objects, clients, system_title, more=None):
         """The object model and clients (built after the server's buffers at boot); more:
@@ -499,8 +500,8 @@ class Server:
             diag = DIAG_CALLING_TITLE
         elif ciphered:
             try:
-                n = secured.open_initiate(client.keys, q.calling_title, ui, self._scratch)
-                ui = memoryview(self._scratch)[:n]
+                buf = memoryview(self._plain)[:INITIATE_MAX]
+                ui = buf[:secured.open_initiate(client.keys, q.calling_title, ui, buf)]
             except (cipher.SecurityError, DecodeError) as e:
                 self.security_event(
                     a, EVENT_REPLAY if isinstance(e, secured.ReplayError) else EVENT_DECRYPT)
@@ -579,7 +580,8 @@ class Server:
         if p is not None and len(ui) and ui[0] == secured.GLO_INITIATE_REQUEST:
             # KSMW 3.3.3 Table 5: ciphered InitiateRequest answered ciphered
             try:
-                secured.open_initiate(p.keys, p.client_title, ui, self._scratch)
+                secured.open_initiate(p.keys, p.client_title, ui,
+                                      memoryview(self._plain)[:INITIATE_MAX])
             except (cipher.SecurityError, DecodeError):
                 acse.write_rlre(w)
                 return
