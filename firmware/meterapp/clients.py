@@ -158,14 +158,15 @@ def build(title, store, now_ms=None, pki=None):
     }
     on_secret = _save_secret(store) if store is not None else None  # one for every client
     for sap, (mech, more, secret, _policy, ports) in SECURED.items():
-        c = ClientConfig(sap, r[sap], mechanism=mech, mechanisms=more, secret=secret,
-                         context=3, keys=_Keys(sap, master, device, store), ports=ports)
+        save = None
         if secret is not None and on_secret is not None:
             v = store.read("hls%d" % sap)
             if v:
-                c.secret = v
-            c.on_secret = on_secret
-        clients[sap] = c
+                secret = v
+            save = on_secret
+        clients[sap] = ClientConfig(sap, r[sap], mechanism=mech, mechanisms=more, secret=secret,
+                                    context=3, keys=_Keys(sap, master, device, store),
+                                    ports=ports, on_secret=save)
     objs = [AssociationLN(obis("0-0:40.0.0.255")),
             SecuritySetup(obis("0-0:43.0.0.255"), None, device)]
     for sap in (MANAGEMENT_SAP, READOUT_SAP, PLC_SAP, INSTALLATION_SAP, MAINTENANCE_SAP,

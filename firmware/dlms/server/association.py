@@ -82,21 +82,42 @@ class Role:
 class ClientConfig:
     """One client SAP of KSMW 3.6 with its mechanism and secret.
     mechanisms: further authentication mechanisms accepted besides `mechanism`;
-    preestablished: the association exists without AARQ (KSMW 3.6.4, 3.6.9)."""
+    preestablished: the association exists without AARQ (KSMW 3.6.4, 3.6.9).
+    Defaults are class attributes, set on the instance only when they differ (a smaller
+    dict per client)."""
+
+    mechanism = 0
+    mechanisms = ()
+    secret = None
+    context = 1  # 1 LN, 3 LN with ciphering (dlms-notes 3.4)
+    keys = None  # secured.KeySet for ciphered contexts
+    ports = None  # ports this client may use (KSMW 3.6), None = all
+    preestablished = False
+    conformance = None  # services of a pre-established association
+    on_secret = None  # persists a changed secret
 
     def __init__(self, sap, role, mechanism=0, secret=None, context=1, keys=None, ports=None,
-                 mechanisms=(), preestablished=False, conformance=None):
+                 mechanisms=(), preestablished=False, conformance=None, on_secret=None):
         self.sap = sap
         self.role = role
-        self.mechanism = mechanism
-        self.mechanisms = mechanisms
-        self.secret = secret
-        self.context = context  # 1 LN, 3 LN with ciphering (dlms-notes 3.4)
-        self.keys = keys  # secured.KeySet for ciphered contexts
-        self.ports = ports  # ports this client may use (KSMW 3.6), None = all
-        self.preestablished = preestablished
-        self.conformance = conformance  # services of a pre-established association
-        self.on_secret = None  # persists a changed secret
+        if mechanism:
+            self.mechanism = mechanism
+        if mechanisms:
+            self.mechanisms = mechanisms
+        if secret is not None:
+            self.secret = secret
+        if context != 1:
+            self.context = context
+        if keys is not None:
+            self.keys = keys
+        if ports is not None:
+            self.ports = ports
+        if preestablished:
+            self.preestablished = preestablished
+        if conformance is not None:
+            self.conformance = conformance
+        if on_secret is not None:
+            self.on_secret = on_secret
 
     def accepts(self, mechanism):
         return mechanism == self.mechanism or mechanism in self.mechanisms
