@@ -212,7 +212,7 @@ def _resign(tbs_alg, r, s):
 
 def test_signature_value_rules():
     c = Certificate(EE)
-    tbs_alg = EE[4:c.tbs_e + 12]
+    tbs_alg = EE[4:4 + len(c.tbs()) + 12]  # the TBSCertificate starts at 4
     r, s = c.sig[:32], c.sig[32:]
 
     def content(v):

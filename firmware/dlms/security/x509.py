@@ -70,7 +70,7 @@ _DAYS_2000 = const(10957)  # days_from_civil(2000, 1, 1)
 
 class Certificate:
     __slots__ = (
-        "der", "tbs_s", "tbs_e", "serial_s", "serial_e", "issuer_s", "issuer_e",
+        "der", "serial_s", "serial_e", "issuer_s", "issuer_e",
         "subject_s", "subject_e", "cn_s", "cn_e", "not_before", "not_after", "pub", "sig",
         "key_usage", "ca", "path_len", "san_s", "san_e", "ski_s", "ski_e", "aki_s", "aki_e",
     )
@@ -97,7 +97,6 @@ class Certificate:
         t, ts, te = der.tlv(b, cs, ce)
         if t != der.SEQUENCE:
             raise ValueError("certificate: tbs")
-        self.tbs_s, self.tbs_e = cs, te
         a_s, a_e = _sig_alg(b, te, ce)
         bs, be = der.expect(b, a_e, ce, der.BIT_STRING)
         if be != ce:
@@ -215,7 +214,12 @@ class Certificate:
         return None if s < 0 else self.der[s:e]
 
     def tbs(self):
-        return memoryview(self.der)[self.tbs_s:self.tbs_e]
+        # the TBSCertificate TLV, read again from the two headers (parsed already): 22
+        # attributes fit a 23-slot dict (368 bytes per parsed certificate on the 64-bit
+        # host; 24 took a 29-slot one, 464 bytes)
+        b = self.der
+        _, cs, ce = der.tlv(b, 0, len(b))
+        return memoryview(b)[cs:der.tlv(b, cs, ce)[2]]
 
     def serial(self):
         """Raw INTEGER content octets of serialNumber (a leading 00 kept if present)."""
