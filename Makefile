@@ -4,9 +4,9 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 MPY := $(VENV)/bin/micropython
 HEAP ?= 352k
-# MicroPython unit tests: the firmware's heap plus room for the test harness's own buffers and
-# decoded results (test bytecode runs from build/tests.romfs, outside the heap)
-MPTEST_HEAP ?= 384k
+# MicroPython unit tests: the firmware's heap (their bytecode runs from build/tests.romfs,
+# outside the heap; they pass down to 332k, the meter's suite down to 320k)
+MPTEST_HEAP ?= $(HEAP)
 TCP_PORT ?= 4059
 PTY_LINK ?= /tmp/ksmw-meter-optical
 SPEED ?= 1
