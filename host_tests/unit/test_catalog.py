@@ -6,7 +6,7 @@ their first SET or ACTION, live instantaneous values."""
 import gc
 import sys
 
-from unitlib import FakeBoard, Session, h
+from unitlib import FakeBoard, Session, h, management_session
 
 from dlms import VERSION
 from dlms.apdu import axdr
@@ -61,13 +61,7 @@ def board(poly=True):
 
 def management(poly=True):
     """The management client's service layer on a meter (as in test_server.py)."""
-    s = Session(sap=1, board=board(poly))
-    a = s.a
-    a.client = s.meter.clients[1]
-    a.status = 2
-    a.conformance = s.server.conformance
-    a.client_max_pdu = 0x4B0
-    return s
+    return management_session(board(poly))
 
 
 def get(cid, ln, attr):

@@ -3,7 +3,7 @@
 GBT responses in windows (streamed over the TCP wrapper, one block per ack over HDLC),
 acknowledgements and lost-block recovery, requests in GBT blocks, GBT inside general
 protection; ACCESS get/set/action mixes, errors, unconfirmed and break-on-error."""
-from unitlib import Session, h
+from unitlib import Session, h, management_session
 
 from dlms.apdu import axdr
 from dlms.apdu.axdr import Reader
@@ -55,13 +55,7 @@ def exchange(s, apdu):
 
 def management(port="tcp", max_pdu=256, conformance=None):
     """The management client's service layer without its security (as in test_server)."""
-    s = Session(sap=1, port=port)
-    a = s.a
-    a.client = s.meter.clients[1]
-    a.status = 2
-    a.conformance = s.server.conformance if conformance is None else conformance
-    a.client_max_pdu = max_pdu
-    return s
+    return management_session(port=port, max_pdu=max_pdu, conformance=conformance)
 
 
 def public(conformance="207E5F", max_pdu="04B0"):

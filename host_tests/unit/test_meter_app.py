@@ -4,7 +4,7 @@ calendar and special days, wrap-around (KSMW 5.2), demand and maximum demand (5.
 setting rules and power reserve (5.4), scheduler catch-up after power down and time shifts
 (5.4.1), billing steps and reset lock (5.6), load profile status and opt-in/out (5.7)."""
 
-from unitlib import FakeBoard, Session, h, rmtree
+from unitlib import FakeBoard, h, management_session, rmtree
 
 from dlms.apdu import axdr
 from dlms.apdu.axdr import Writer, decode
@@ -32,13 +32,7 @@ def meter(t, store=None, rtc_ok=True, fresh=True):
     b.rtc_ok = rtc_ok
     if store:
         b.store_obj = RecordStore(store)
-    s = Session(sap=1, board=b)
-    a = s.a
-    a.client = s.meter.clients[1]
-    a.status = 2
-    a.conformance = s.server.conformance
-    a.client_max_pdu = 1224
-    return s
+    return management_session(b)
 
 
 def run_to(s, t):

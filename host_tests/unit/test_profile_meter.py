@@ -3,7 +3,7 @@
 import gc
 
 import unitlib
-from unitlib import FakeBoard, Session, h, rmtree
+from unitlib import FakeBoard, Session, h, management_session, rmtree
 
 from dlms.apdu import axdr
 from dlms.apdu.axdr import Writer, decode
@@ -24,13 +24,7 @@ def read(o, attr=2):
 
 
 def management():
-    s = Session(sap=1, board=FakeBoard(T0 * 1000))
-    a = s.a
-    a.client = s.meter.clients[1]
-    a.status = 2
-    a.conformance = s.server.conformance
-    a.client_max_pdu = 1224
-    return s
+    return management_session(FakeBoard(T0 * 1000))
 
 
 def get_apdu(ln, attr=2, sel=b""):

@@ -2,7 +2,7 @@
 """xDLMS server dispatch on the simulated meter's objects, APDU in, APDU out."""
 from struct import unpack_from
 
-from unitlib import FakeBoard, Session, h
+from unitlib import FakeBoard, Session, h, management_session
 
 from dlms.apdu import axdr
 from dlms.apdu.axdr import Reader
@@ -26,13 +26,7 @@ def public():
 def management(max_pdu=0x4B0, board=None):
     """The management client's service layer without its security (tested in
     test_secured.py): an association opened directly."""
-    s = Session(sap=1, board=board)
-    a = s.a
-    a.client = s.meter.clients[1]
-    a.status = 2
-    a.conformance = s.server.conformance
-    a.client_max_pdu = max_pdu
-    return s
+    return management_session(board, max_pdu=max_pdu)
 
 
 def get(cid, ln, attr):

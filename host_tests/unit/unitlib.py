@@ -129,3 +129,15 @@ class Session:
         self.w.pos = 0
         self.server.handle(self.a, memoryview(apdu), self.w)
         return bytes(self.w.mv[: self.w.pos])
+
+
+def management_session(board=None, port="tcp", max_pdu=1224, conformance=None):
+    """The management client's association opened directly on a new meter, without the
+    AARQ and its security (tested in test_secured.py): its service layer."""
+    s = Session(sap=1, board=board, port=port)
+    a = s.a
+    a.client = s.meter.clients[1]
+    a.status = 2
+    a.conformance = s.server.conformance if conformance is None else conformance
+    a.client_max_pdu = max_pdu
+    return s
