@@ -27,6 +27,9 @@ PERIODIC = (PDN | CAD | DNV | CIV | ERR)  # cleared once an entry has recorded t
 # standard event log codes of opt-in/out (manufacturer range, docs/decisions.md):
 # EV_OPT[profile][enabled]
 EV_OPT = ((231, 230), (233, 232))
+# profiles of scripts 1/2, 3/4, 5/6 (KSMW 5.7.2 Table 26, 5.15.1 Table 43): LP1 and LP2,
+# LP1, LP2; odd scripts switch on, even ones off
+_SCRIPT_PROFILES = ((0, 1), (0,), (1,))
 EV_PARAMETER_CHANGED = 47  # KSMW 5.13
 CONFIG_DETAIL = "0-0:94.43.150.255"
 CONFIG_CLASSES = (6, 11, 20, 64, 72)  # their methods change configuration (KSMW 5.13)
@@ -302,7 +305,7 @@ class Profiles:
         if not 1 <= script_id <= 6:
             return OTHER_REASON
         on = script_id % 2 == 1
-        for k in ((0, 1), (0,), (1,))[(script_id - 1) // 2]:
+        for k in _SCRIPT_PROFILES[(script_id - 1) // 2]:
             if self.lpstate[k] == (0 if on else 1):
                 continue
             self.opt(k, on)
@@ -317,7 +320,7 @@ class Profiles:
         if not 1 <= script_id <= 6:
             return OTHER_REASON
         off = 0 if script_id % 2 else 1
-        for k in ((0, 1), (0,), (1,))[(script_id - 1) // 2]:
+        for k in _SCRIPT_PROFILES[(script_id - 1) // 2]:
             self.lpstate[9 + k] = off
         self._save()
         return SUCCESS
