@@ -113,6 +113,7 @@ class Energy:
         self.md_t = [0] * 4  # 0: never captured
         self.cum = [0] * 4
         self.delta = [0, 0, 0, 0]
+        self.bt = None  # board ms integrated up to
         self.drem = [0, 0, 0, 0]  # demand integral remainders (tenths of W.s)
         self._buf = bytearray(_REC_SIZE)
         self._load()
@@ -138,7 +139,14 @@ class Energy:
     # ------------------------------------------------------------------ metering
     def advance(self, board_ms):
         """Integrate the front-end's energy up to board time board_ms (HAL clock, not the
-        meter clock: a clock setting moves no energy)."""
+        meter clock: a clock setting moves no energy). Board time only moves forward and
+        never past the board's now: energy is what was measured, never anticipated."""
+        now = self.clock.now_ms()
+        if board_ms > now:
+            board_ms = now
+        if self.bt is not None and board_ms <= self.bt:
+            return
+        self.bt = board_ms
         d = self.delta
         d[0] = d[1] = d[2] = d[3] = 0
         self.front.energy(d, board_ms)
@@ -171,6 +179,13 @@ class Energy:
         """Demand periods end on quarter hours (UTC seconds t)."""
         for r in self.demand:
             r.tick(t)
+
+    def interrupt_demand(self, t):
+        """A clock adjustment (KSMW 5.3, 5.4): the running demand periods end now; the next
+        ones run from t (UTC s) to the next period end."""
+        start = self.clock.datetime(bytearray(12), t * 1000)
+        for r in self.demand:
+            r.interrupt(t, start)
 
     def _period_end(self, reg):
         # KSMW 5.3: the last average above the maximum replaces it, with the capture time

@@ -116,7 +116,8 @@ class Meter:
         # KSMW 5.5: rates follow the energy mask; the tariff activation log records changes
         if ra.ln[4] != 1:
             return
-        self.energy.advance(self.timeline.now_s() * 1000 - self.clock.offset_ms)
+        tl = self.timeline
+        self.energy.advance(tl.board_ms(tl.now_s()))
         self.energy.tariff(ra)
         self.profiles.get("0-0:99.98.11.255").capture(None, self.timeline.now_s() * 1000)
 

@@ -35,6 +35,7 @@ class Timeline:
         self.board = board
         self.clock = meter.clock
         self.t = None  # UTC seconds processed
+        self.off = 0  # clock offset (ms) of the instants processed: meter time -> board time
         self.alive = bytearray(5)
         self.down = None  # power-down instant found at power up
         self.tickers = []  # IC 20 / IC 22 objects (a list: iterating it allocates nothing)
@@ -42,6 +43,12 @@ class Timeline:
     def now_s(self):
         """The instant being processed (the clock holds it during a step), else now."""
         return self.clock.utc()
+
+    def board_ms(self, t):
+        """Board (metering) time of meter instant t (UTC s) under the offset the steps were
+        processed with: a clock setting changes the mapping only after what was due before
+        it (energy integrates board time, KSMW 5.2: a setting moves no energy)."""
+        return t * 1000 - self.off
 
     # ------------------------------------------------------------------ tickers
     def add_ticker(self, o):
@@ -101,9 +108,8 @@ class Timeline:
 
     def _process(self, b):
         m = self.m
-        c = self.clock
         self.t = b
-        m.energy.advance(b * 1000 - c.offset_ms)
+        m.energy.advance(self.board_ms(b))
         if b % QUARTER == 0:
             m.energy.tick(b)
         m.profiles.periodic(b)
@@ -132,9 +138,12 @@ class Timeline:
         if self.t is None:
             return
         if self.t < old:
-            self.advance(old)  # what was due before the setting
+            self.advance(old)  # what was due before the setting, on the old offset
+        self.m.energy.advance(self.board_ms(old))
+        self.off = self.clock.offset_ms
         self.t = new
         if abs(new - old) >= SHIFT_LIMIT_S:
+            self._interrupt_demand(old, new)
             self._event(EV_CLOCK_OLD, old)
             self._event(EV_CLOCK_NEW, new)
             self.m.guard.record(EV_CLOCK_OLD)
@@ -142,6 +151,18 @@ class Timeline:
             self.m.profiles.flag_all(self.m.profiles.CAD_FLAGS)
         if self.clock.status_flags & tc.STATUS_INVALID:  # a client set the time: valid again
             self.clock.status_flags &= ~tc.STATUS_INVALID
+
+    def _interrupt_demand(self, old, new):
+        # KSMW 5.3: the demand period follows the load profile interval, which a clock
+        # adjustment interrupts (CAD): the running period ends at the old time, the next one
+        # runs from the new time to the next period end (no period longer than 900 s of
+        # metering, so a setting back cannot inflate the maximum demand)
+        c = self.clock
+        c.at_ms = old * 1000
+        try:
+            self.m.energy.interrupt_demand(new)
+        finally:
+            c.at_ms = None
 
     # ------------------------------------------------------------------ power
     def _alive(self, t):
@@ -161,19 +182,22 @@ class Timeline:
         store = m.store
         v = store.read("alive") if store is not None else None
         now = c.utc()
-        m.energy.advance(self.board.now_ms())  # the metering starts now
+        m.energy.advance(self.board.now_ms())  # the metering starts now (board time)
         if not v or len(v) != 5:
             self._start(now)
             return
         down = unpack_from(">I", v)[0]
-        lost = not self.board.rtc_valid()
-        if lost:  # power reserve exhausted (KSMW 5.4)
+        # power reserve exhausted (KSMW 5.4); an RTC behind the last record lost its time too
+        lost = not self.board.rtc_valid() or now < down
+        if lost:
+            if now < down:
+                print("meter: clock behind the last power-down record: restarted at "
+                      "power-down + 1 s, clock invalid (KSMW 5.4)")
             c.set_utc((down + 1) * 1000, quiet=True)
             c.status_flags |= tc.STATUS_INVALID
             now = down + 1
             m.profiles.flag_all(m.profiles.CIV_FLAGS)
-        if now < down:  # the RTC is behind the last record: keep the order of the logs
-            now = down
+        self.off = c.offset_ms
         self.down = down
         self._event(EV_POWER_DOWN, down)
         self._event(EV_POWER_UP, now)

@@ -17,13 +17,28 @@ HEAP = os.environ.get("METER_HEAP", "352k")
 
 
 def pytest_sessionstart(session):
-    """Logs and state folders of the previous session's meters go."""
+    """Logs and state folders of earlier sessions' meters go; those of a meter that still
+    serves (its TCP port is bound: another test session running now) stay."""
     b = os.path.join(ROOT, "build")
     for f in os.listdir(b) if os.path.isdir(b) else ():
-        if re.match(r"meter-\d+\.log$", f):
+        m = re.match(r"(?:meter-(\d+)\.log|state-(\d+))$", f)
+        if not m or port_in_use(int(m.group(1) or m.group(2))):
+            continue
+        if m.group(1):
             os.remove(os.path.join(b, f))
-        elif re.match(r"state-\d+$", f):
+        else:
             shutil.rmtree(os.path.join(b, f), ignore_errors=True)
+
+
+def port_in_use(port):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+        return False
+    except OSError:
+        return True
+    finally:
+        s.close()
 
 
 def free_port():

@@ -106,3 +106,42 @@ def test_hdlc_second_client_refused_while_linked(meter):
         assert parse_frame(p.frames()[0])[0] == 0x73
     finally:
         p.close()
+
+
+def test_hdlc_refused_client_does_not_keep_an_abandoned_link(meter):
+    """Issue #11: a client linked without DISC and gone silent holds the optical port only
+    for the inactivity time-out (IC 23 attribute 8); another client's refused SNRMs do not
+    refresh it. Event-driven: the second client retries until it gets UA (deadline far
+    above the time-out)."""
+    from gurux_dlms.enums import DataType
+
+    from test_interop_gurux import management
+
+    hdlc_setup = "0-0:22.0.0.255"
+    with management(meter, "tcp") as m:
+        m.associate()
+        old = m.get(23, hdlc_setup, 8)
+        assert m.set(23, hdlc_setup, 8, 3, DataType.UINT16) == 0  # 3 s
+    p = Pty(meter.pty_path)
+    try:
+        p.write(hdlc_frame(0x93, client=16))  # linked, then silent: no DISC
+        assert parse_frame(p.frames()[0])[0] == 0x73
+        refused = 0
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            p.write(hdlc_frame(0x93, client=5))
+            fs = p.frames(timeout=2.0)
+            if fs and parse_frame(fs[0])[0] == 0x73:
+                break
+            refused += 1
+            time.sleep(0.5)
+        else:
+            pytest.fail("the abandoned link was never released")
+        assert refused >= 1  # it was held while the first client's link was alive
+        p.write(hdlc_frame(0x53, client=5))
+        assert parse_frame(p.frames()[0])[0] == 0x73
+    finally:
+        p.close()
+        with management(meter, "tcp") as m:
+            m.associate()
+            m.set(23, hdlc_setup, 8, old, DataType.UINT16)

@@ -182,6 +182,22 @@ def test_one_client_at_a_time_and_inactivity():
     assert p.link.state == NDM and p.disconnects == 1
 
 
+def test_refused_client_does_not_keep_the_link_alive():
+    # issue #11: only the connected peer's frames refresh the inactivity timer
+    p = Peer()
+    p.feed(frame(0x93))  # public client connects, then goes silent
+    for k in range(1, 25):  # another client tries every 5 s for 120 s
+        p.t = k * 5000
+        p.link.tick(p.t)
+        if p.link.state == NDM:
+            break
+        out = p.feed(frame(0x93, client=0x03))
+        assert out_frame(out[0])[0] == 0x1F  # DM: busy with another client
+    assert p.link.state == NDM and p.disconnects == 1 and p.t == 120000
+    out = p.feed(frame(0x93, client=0x03))  # the port is free for the next client
+    assert out_frame(out[0])[0] == 0x73 and p.link.peer == 1
+
+
 def test_address_forms():
     for server in (h("03"), h("0223"), h("00020023")):
         p = Peer()

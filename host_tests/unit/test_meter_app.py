@@ -204,6 +204,73 @@ def test_clock_setting_rules_events_and_cad():
     assert s.req(set_req(8, "0-0:1.0.0.255", 2, h("090C") + bytes(12))) == h("C501C1FA")
 
 
+def set_clock(s, u):
+    """SET the clock (attribute 2) to UTC seconds u, as a client writes local time."""
+    dt = bytearray(12)
+    tc.pack_datetime(dt, 0, s.meter.clock.local(u), 0xFF, -0x8000, 0xFF)
+    return s.req(set_req(8, "0-0:1.0.0.255", 2, h("090C") + bytes(dt)))
+
+
+ENERGY = ("1-0:1.8.0.255", "1-0:2.8.0.255", "1-0:3.8.0.255", "1-0:4.8.0.255")
+
+
+def test_clock_settings_move_no_energy():
+    # issue #11: +A/+R integrate board (metering) time only; 4 kW / 1 kvar constant
+    for shift in (10, -10, 600, -600, 3600, -3600, 86400, -86400):
+        t0 = utc(2026, 1, 14, 10, 7)
+        s = meter(t0)
+        run_to(s, t0 + 450)  # 450 s metered: 500 Wh
+        assert [value(s, ln) for ln in ENERGY] == [500, 0, 125, 0]
+        assert set_clock(s, s.meter.clock.utc() + shift) == h("C501C100"), shift
+        assert [value(s, ln) for ln in ENERGY] == [500, 0, 125, 0], shift
+        for k in range(1, 9):  # 8 x 450 s more of metering after the setting
+            run_to(s, t0 + 450 + 450 * k)
+            assert value(s, "1-0:1.8.0.255") == 500 * (k + 1), (shift, k)
+            assert value(s, "1-0:3.8.0.255") == 125 * (k + 1), (shift, k)
+            # demand never above the load: no period holds more than 900 s of metering
+            assert value(s, "1-0:1.4.0.255") <= 4000, (shift, k)
+            assert value(s, "1-0:1.4.0.255", 3) <= 4000, (shift, k)
+            assert value(s, "1-0:1.6.0.255") <= 4000, (shift, k)
+        # full periods after the setting: the regular average again
+        assert value(s, "1-0:1.4.0.255", 3) == 4000, shift
+        assert value(s, "1-0:1.6.0.255") == 4000, shift
+        assert value(s, "1-0:3.6.0.255") == 1000, shift
+
+
+def test_clock_adjust_methods_move_no_energy():
+    t0 = utc(2026, 1, 14, 10, 7)
+    s = meter(t0)
+    run_to(s, t0 + 450)
+    # shift_time(+900 s), adjust_to_quarter (rounds 10:22:30 -> 10:30)
+    assert s.req(act("0-0:1.0.0.255", 6, h("100384"), 8)) == h("C701C10000")
+    assert s.req(act("0-0:1.0.0.255", 1, h("0F00"), 8)) == h("C701C10000")
+    assert s.meter.clock.utc() == utc(2026, 1, 14, 10, 30)
+    assert value(s, "1-0:1.8.0.255") == 500
+    run_to(s, t0 + 900)
+    assert value(s, "1-0:1.8.0.255") == 1000
+
+
+def test_restart_with_clock_behind_or_ahead_moves_no_energy():
+    t0 = utc(2026, 1, 14, 10)
+    s = meter(t0, DIR)
+    run_to(s, t0 + 1800)
+    assert value(s, "1-0:1.8.0.255") == 2000
+    s.meter.power_down()
+    # the board's RTC restarts 10 days before the last record: it lost its time (KSMW 5.4)
+    s = meter(t0 - 10 * 86400, DIR, fresh=False)
+    assert s.meter.clock.utc() == t0 + 1801
+    assert value(s, "0-0:1.0.0.255", 4) & tc.STATUS_INVALID
+    assert value(s, "1-0:1.8.0.255") == 2000
+    for k in range(1, 5):  # the registers keep counting: 1000 Wh per quarter hour metered
+        run_to(s, t0 - 10 * 86400 + 900 * k)
+        assert value(s, "1-0:1.8.0.255") == 2000 + 1000 * k
+    s.meter.power_down()
+    s = meter(t0 + 30 * 86400, DIR, fresh=False)  # a month later: the outage meters nothing
+    assert value(s, "1-0:1.8.0.255") == 6000
+    run_to(s, t0 + 30 * 86400 + 900)
+    assert value(s, "1-0:1.8.0.255") == 7000
+
+
 def test_dst_gap_refused_and_repeated_hour_accepted():
     s = meter(utc(2026, 3, 29, 1))
     dt = bytearray(12)

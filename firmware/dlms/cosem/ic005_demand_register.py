@@ -110,6 +110,14 @@ class DemandRegister(CosemObject):
             self.close()
         return k
 
+    def interrupt(self, t, start):
+        """The time jumps to t (UTC s, a clock setting): the running period closes now and
+        the next one, started at t (12-byte date-time start), ends at the first period end
+        after t."""
+        self.close()
+        self._idx = t // self.period
+        self.start_time = bytes(start)
+
     def reset(self):
         """Blue Book reset: averages to 0, capture_time and start_time_current = now."""
         self._restart(True)

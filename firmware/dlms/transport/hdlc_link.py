@@ -132,12 +132,12 @@ class HdlcLink:
         if fr.client not in self.cfg.clients:
             return
         self.frames_in += 1
-        self.last_rx = now
         c = fr.control
         if self.state != NDM and fr.client != self.peer:
             if c & 0xEF == hf.SNRM or c & 0xEF == hf.DISC or self._is_poll(c):
                 self._reply_dm(fr)  # busy with another client
             return
+        self.last_rx = now  # only the connected peer's frames keep the link (IC 23 attr 8)
         self._remember_address(f, fr)
         u = c & 0xEF
         if u == hf.SNRM:
