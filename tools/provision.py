@@ -38,10 +38,15 @@ import json
 import os
 import sys
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+except ImportError:  # not the project's venv
+    sys.stderr.write("provision: the `cryptography` package is missing: run `make setup` and "
+                     "use .venv/bin/python\n")
+    sys.exit(1)
 
 ROOT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_DIR = os.path.join(ROOT_DIR, "run", "pki")
@@ -165,12 +170,22 @@ def provision(out_dir=DEFAULT_DIR, force=False):
     return idx, True
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, not usage + error
+        sys.stderr.write("provision: %s\n" % message)
+        sys.exit(2)
+
+
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = _Parser(description=__doc__.split("\n")[0])
     ap.add_argument("dir", nargs="?", default=DEFAULT_DIR)
     ap.add_argument("--force", action="store_true", help="make a new PKI even if one exists")
     a = ap.parse_args(argv)
-    idx, created = provision(a.dir, a.force)
+    try:
+        idx, created = provision(a.dir, a.force)
+    except OSError as e:  # a folder that cannot be made or written
+        sys.stderr.write("provision: %s: %s\n" % (a.dir, e.strerror or e))
+        return 1
     print("pki: %s %s (%d certificates, meter %s)" % (
         "created" if created else "reused", a.dir, len(idx["certificates"]),
         idx["meter_system_title"]))

@@ -26,9 +26,10 @@ Metering front-end (a metering IC's driver on a board, hal/sim_metering.py on th
 
 class Board:
     identity = {"manufacturer": "KFM", "serial": "1KFM0100000001", "meter_type": "100"}
-    heap_report = False  # print the live heap every second (host diagnostics)
+    heap_report = False  # print the live heap as requests are served (host diagnostics)
     hdlc_device_address = 17
     hdlc_inter_octet_ms = 200
+    tcp_handshake_ms = None  # None: the TCP port's HANDSHAKE_MS (meterapp/ports.py)
 
     def now_ms(self):
         raise NotImplementedError

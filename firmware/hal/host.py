@@ -37,13 +37,15 @@ class HostBoard(Board):
                 self.tcp_port = int(v)
             elif k == "--tcp-host":
                 self.tcp_host = v
+            elif k == "--tcp-handshake-ms":  # tests: a shorter TCP handshake time
+                self.tcp_handshake_ms = int(v)
             elif k == "--hdlc-fd":
                 self.hdlc_fd = int(v)
             elif k == "--state-dir":
                 self.state_dir = v
             elif k == "--pki":
                 self.pki_dir = v
-            elif k == "--heap-report":  # diagnostics: live heap every second
+            elif k == "--heap-report":  # diagnostics: live heap as requests are served
                 self.heap_report = True
                 i -= 1
             elif k == "--single-phase":
@@ -51,8 +53,8 @@ class HostBoard(Board):
                 i -= 1
             elif k == "--fill-lp1":
                 self.fill_lp1 = int(v)
-            elif k == "--speed":  # simulated seconds per real second
-                self.speed = int(v)
+            elif k == "--speed":  # simulated seconds per real second, >= 1 (run_meter.py)
+                self.speed = max(1, int(v))
             elif k == "--start":  # unix seconds
                 self.start = int(v)
             elif k == "--load-curve":
@@ -86,7 +88,7 @@ class HostBoard(Board):
 
     def loop_ms(self):
         # at most 60 simulated seconds per loop step, at least 20 ms of real time
-        return max(20, min(1000, 60000 // self.speed))
+        return max(20, min(1000, 60000 // max(1, self.speed)))
 
     def metering(self, local):
         from hal.sim_metering import SimMetering, parse_curve

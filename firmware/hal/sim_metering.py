@@ -15,21 +15,46 @@ DAY = 86400
 DEFAULT_CURVE = ((0, 2300, 0, 400, 0), (36000, 0, 1500, 0, 90), (57600, 2300, 0, 400, 0))
 
 
+def _num(v, hi, what):
+    """Decimal digits only, 0..hi (None: no bound)."""
+    if not v or not v.isdigit():
+        raise ValueError("%s %r: not a non-negative integer" % (what, v))
+    n = int(v)
+    if hi is not None and n > hi:
+        raise ValueError("%s %s not in 00-%02d" % (what, v, hi))
+    return n
+
+
 def parse_curve(text):
-    """Curve from the lines of a curve file -> tuple of steps, sorted."""
+    """Curve from the lines of a curve file -> tuple of steps, sorted by time. A bad line
+    raises ValueError("line N: what is wrong"): five fields, HH 00-23, MM 00-59, each time
+    once, powers non-negative integers (W/var)."""
     steps = []
+    seen = {}
+    n = 0
     for line in text.split("\n"):
+        n += 1
         line = line.split("#")[0].strip()
         if not line:
             continue
         f = [x.strip() for x in line.split(",")]
-        if len(f) != 5:
-            raise ValueError("load curve: " + line)
-        h, m = f[0].split(":")
-        steps.append((int(h) * 3600 + int(m) * 60,) + tuple(int(x) for x in f[1:]))
+        try:
+            if len(f) != 5:
+                raise ValueError("%d fields, expected 5: HH:MM, +P, -P, +Q, -Q" % len(f))
+            hm = f[0].split(":")
+            if len(hm) != 2 or len(hm[0]) > 2 or len(hm[1]) > 2:
+                raise ValueError("time %r is not HH:MM" % f[0])
+            t = _num(hm[0], 23, "hour") * 3600 + _num(hm[1], 59, "minute") * 60
+            if t in seen:
+                raise ValueError("time %s repeats line %d" % (f[0], seen[t]))
+            seen[t] = n
+            steps.append((t, _num(f[1], None, "+P"), _num(f[2], None, "-P"),
+                          _num(f[3], None, "+Q"), _num(f[4], None, "-Q")))
+        except ValueError as e:
+            raise ValueError("line %d: %s" % (n, e.args[0]))
     steps.sort()
     if not steps:
-        raise ValueError("load curve: empty")
+        raise ValueError("no step: lines 'HH:MM, +P, -P, +Q, -Q' expected")
     return tuple(steps)
 
 

@@ -38,19 +38,62 @@ def build(board, ports=False, early=None):
     server.on_ended = meter.guard.ended
     server.on_changed = meter.profiles.configuration
     server.date_time = lambda: bytes(meter.clock.datetime())
+    if tcp is not None:  # IC 41 describes the port; the port reads its inactivity_time_out
+        st = tcp.setup = meter.tcp_setup
+        st.port = board.tcp_endpoint()[1]
+        st.nb_of_sim_conn = len(tcp.slots)
+        hs = getattr(board, "tcp_handshake_ms", None)
+        if hs:  # host tests: a shorter handshake time than the port's HANDSHAKE_MS
+            tcp.handshake_ms = hs
     if ports:
         return meter, server, hdlc, tcp, opt
     return meter, server, hdlc
 
 
+HEAP_EVERY = 16  # --heap-report: a sample every this many responses
+
+
+def heap_report(server, log=print):
+    """Host diagnostics (--heap-report): the live heap after a collection every HEAP_EVERY
+    responses served (requests answered, GBT blocks pushed) and when an association ends,
+    "heap: alloc=A free=F n=K" / "... end": samples by what the meter did, so a test gets
+    the same samples from a read on any machine."""
+    count = [0]
+
+    def sample(what):
+        gc.collect()
+        log("heap: alloc=%d free=%d %s" % (gc.mem_alloc(), gc.mem_free(), what))
+
+    def response(a):
+        count[0] += 1
+        if count[0] % HEAP_EVERY == 0:
+            sample("n=%d" % count[0])
+
+    ended = server.on_ended
+
+    def end(a):
+        if ended is not None:
+            ended(a)
+        sample("end")
+
+    server.on_response = response
+    server.on_ended = end
+
+
 async def run(board):
     meter, server, hdlc, tcp, opt = build(board, ports=True)
+    if board.heap_report:
+        heap_report(server)
     fill = getattr(board, "fill_lp1", None)
     if fill is not None:  # host test aid: a full, deterministic LP1
         print("meter: LP1 prefilled with %d entries" % meter.profiles.prefill_lp1(fill))
     if tcp is not None:
         ep = board.tcp_endpoint()
-        await tcp.serve(ep[0], ep[1])
+        try:
+            await tcp.serve(ep[0], ep[1], ticks_ms=board.ticks_ms)
+        except OSError as e:  # port in use, no such address: one line, exit status 1
+            print("meter: TCP port %d on %s: cannot listen (%s)" % (ep[1], ep[0], e))
+            raise SystemExit(1)
         print("meter: DLMS TCP wrapper on %s:%d" % ep)
     if opt is not None:
         asyncio.create_task(opt.serve(board.optical_port(), board.ticks_ms,
@@ -76,7 +119,4 @@ async def run(board):
         if time.ticks_diff(now, sec) >= 1000:  # real seconds (optical port lockout, KSMW 4.1.2)
             sec = time.ticks_add(sec, 1000)
             meter.guard.tick_second()
-            if board.heap_report:
-                gc.collect()
-                print("heap: alloc=%d free=%d" % (gc.mem_alloc(), gc.mem_free()))
         await asyncio.sleep_ms(period)

@@ -13,6 +13,7 @@ from dlms.cosem.ic003_register import Register
 from dlms.cosem.ic008_clock import Clock
 from dlms.cosem.ic017_sap_assignment import SapAssignment
 from dlms.cosem.ic023_iec_hdlc_setup import IecHdlcSetup
+from dlms.cosem.ic041_tcp_udp_setup import TcpUdpSetup
 from meterapp.billing import Billing
 from meterapp.energy import Energy
 from meterapp.guard import Guard
@@ -59,6 +60,7 @@ class Meter:
         # largest free block after boot ~0.5 KB without, ~1.6 KB with)
         self.guard = Guard()
         objs += self.guard.objects()
+        self.tcp_setup = TcpUdpSetup(obis("0-0:25.0.0.255"), store)
         objs += [
             SapAssignment(obis("0-0:41.0.0.255"), [(1, self.ldn)]),
             Data(obis("0-0:42.0.0.255"), (axdr.OCTET_STRING, self.ldn)),
@@ -66,6 +68,8 @@ class Meter:
             Data(obis("0-0:96.1.1.255"), (axdr.OCTET_STRING, b"1KFM0200000001")),
             Data(obis("1-0:0.2.1.255"), (axdr.UINT16, 1), writable=True),
             IecHdlcSetup(obis("0-0:22.0.0.255"), hdlc_config),
+            # IDIS P3 7.2.1.1: the TCP wrapper port's setup (app.build links the port to it)
+            self.tcp_setup,
             clock,
             Register(obis("1-0:0.9.11.255"), axdr.UINT8, 0, 7, _shift_limit),
             Data(obis("1-0:0.9.1.255"), source=self._local_time),

@@ -72,7 +72,7 @@ class Meter:
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.pty_path = None
         self._drainer = None
-        deadline = time.time() + 20
+        deadline = time.time() + 120  # bytecode built first when sources changed: slow hosts
         lines = []
         while time.time() < deadline:
             line = self.proc.stdout.readline()

@@ -33,7 +33,7 @@ counter above every one seen in this association (and never seen before under th
 this test session: `iv_reuse`); the plaintext must be the APDU dlms-cosem decoded. Both HLS-5
 GMACs (f(StoC) sent, f(CtoS) received) are recomputed here as well.
 
-dlms-cosem quirks handled here (see docs/client-quirks.md):
+dlms-cosem quirks handled here (see docs/client-notes.md):
 - it proposes general-block-transfer but cannot do it: the bit is cleared before the AARQ;
 - `Obis.from_string` drops group F: Obis is built from the six parts;
 - `DlmsClient.associate` only raises a text message on a reject: the AARE is read here;
@@ -44,7 +44,7 @@ dlms-cosem quirks handled here (see docs/client-quirks.md):
 - it always sends calling-AP-title (`A6`) in the AARQ, even without ciphering.
 
 dlms-cosem 25.1.0 ciphering, read from dlms_cosem/connection.py, security.py, client.py and
-protocol/xdlms/general_global_cipher.py (docs/client-quirks.md):
+protocol/xdlms/general_global_cipher.py (docs/client-notes.md):
 - an encryption key turns on protection for everything: the AARQ/RLRQ user-information
   becomes a glo-initiateRequest (21), every xDLMS request general-glo-ciphering (DB) with
   the client system title, SC = suite | A (authentication key set) | E (encryption key set);
@@ -94,7 +94,7 @@ from client_errors import AssociationRejected, DataAccessError, ProtocolViolatio
 structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
 MAX_PDU = 1224
-HDLC_READ_TIMEOUT = 0.3  # seconds per read_until("~"); see client-quirks.md
+HDLC_READ_TIMEOUT = 0.3  # seconds per read_until("~"); see docs/client-notes.md
 IDLE_DEADLINE = 10.0  # seconds without a byte before a request is declared lost
 
 HLS_GMAC = enumerations.AuthenticationMechanism.HLS_GMAC  # mechanism 5

@@ -100,7 +100,8 @@ gurux-dlms 1.0.203 quirks met while writing this (they matter for what a gurux p
   f(CtoS); a refused pass 3 (action-result != 0) is read from the raw response here.
 - The RLRQ stays unprotected (`62 03 80 01 00`) unless `useProtectedRelease` is set; that
   path tests `cipher.isCiphered` without calling it (always true).
-- It prints "Encryption is applied." / "Authentication is applied." for every APDU.
+- It prints "Encryption is applied." / "Authentication is applied." for every APDU:
+  silenced here (`_quiet_gurux`).
 - `parseObjects(..., onlyKnownObjects=True)` drops (and prints) class ids gurux does not
   know and `ignoreInactiveObjects=True` drops 0.0.127.0.0.0: both are turned off here.
 - general-block-transfer: `receiverReady` for a GBT reply reads `settings.blockNumber`,
@@ -125,6 +126,7 @@ import re
 import select
 import socket
 import struct
+import sys
 import time
 from collections import namedtuple
 from typing import Any, List, Optional, Sequence, Tuple
@@ -145,6 +147,23 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from rawlink import crc16_x25
+
+
+def _quiet_gurux():
+    """gurux-dlms prints "Encryption is applied." / "Authentication is applied." for every
+    ciphered APDU it parses (GXDLMSChippering): hundreds of lines in a test run. Its module's
+    print is replaced by one that drops exactly these two lines (site-packages untouched)."""
+    mod = sys.modules["gurux_dlms.GXDLMSChippering"]
+    noise = ("Encryption is applied.", "Authentication is applied.")
+
+    def quiet(*args, **kw):
+        if not (len(args) == 1 and args[0] in noise):
+            print(*args, **kw)
+
+    mod.print = quiet
+
+
+_quiet_gurux()
 
 MAX_PDU = 1224
 IDLE_TIMEOUT = 5.0  # seconds without a complete frame before a request is declared lost

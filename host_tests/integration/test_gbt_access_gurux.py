@@ -6,7 +6,7 @@ HLS-5, general-glo-ciphering; HDLC: maintenance, HLS-6, general-glo-ciphering).
 gurux 1.0.203 needs two work-arounds in gx_client (GBT acknowledgement numbering, ACCESS
 value objects); it cannot end a ciphered request sent in GBT blocks (its last block never
 carries last-block), so protected GBT requests are built here from raw APDUs. dlms-cosem
-has neither GBT nor ACCESS (client-quirks.md).
+has neither GBT nor ACCESS (docs/client-notes.md).
 """
 import datetime
 

@@ -4,7 +4,7 @@ running firmware, over the TCP wrapper and over HDLC on the optical pty.
 
 dlms-cosem cannot do general-block-transfer, HLS other than 5 (GMAC), service-specific or
 dedicated ciphering, ACCESS, SET/ACTION with blocks or selective access by entry
-(docs/client-quirks.md); those are covered by the gurux-dlms tests and raw byte tests. What it
+(docs/client-notes.md); those are covered by the gurux-dlms tests and raw byte tests. What it
 can do is checked here with values, not just "no exception".
 
 Clients (KSMW 3.6, meterapp/clients.py test provisioning): the public client (16) on both

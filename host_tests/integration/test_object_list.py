@@ -92,6 +92,9 @@ def single_phase_meter():
 # KSMW 5.5 Table 22 tariff rate registers: named by the standard, not in the csv
 # (docs/decisions.md)
 EXTRA = [(3, 0, "1-0:%d.8.%d.255" % (c, e)) for c in (1, 2, 3, 4) for e in (1, 2)]
+# IDIS communication objects beside the csv rows: TCP-UDP setup (IC 41 v0, IDIS P3 7.2.1.1)
+IDIS = [(41, 0, "0-0:25.0.0.255")]
+EXTRA += IDIS
 
 
 def check_list(listed, poly):
@@ -157,7 +160,7 @@ def test_dlms_cosem_reads_the_object_list_raw(meter):
         m.associate()
         raw = m.get_raw(15, ASSOCIATION, 2)
         m.release()
-    with pytest.raises(ValueError):  # its own parser knows no class 12544 (client-quirks)
+    with pytest.raises(ValueError):  # its own parser knows no class 12544 (docs/client-notes.md)
         AssociationObjectListParser.parse_bytes(raw)
     listed = [(c, v, ln) for c, v, ln, _ in parse_object_list(raw)]
     check_list(listed, True)

@@ -44,9 +44,16 @@ def test_sigkill_during_store_writes(tmp_path):
     kills = 0
     while kills < KILLS:
         p = start(state, "run")
-        time.sleep(rnd.uniform(0.02, 0.12))  # a random instant inside the write loop
+        head = []
+        while True:  # the write loop runs once its first commit is reported (any host speed)
+            line = p.stdout.readline()
+            head.append(line)
+            if not line or line.startswith(b"R "):
+                break
+        time.sleep(rnd.uniform(0.0, 0.1))  # then a random instant inside the write loop
         p.send_signal(signal.SIGKILL)
         out, _ = p.communicate(timeout=30)
+        out = b"".join(head) + out
         reg_done = ctr_done = cap_done = None
         for line in out.decode(errors="replace").splitlines():
             if line.startswith("R "):

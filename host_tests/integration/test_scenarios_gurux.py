@@ -40,8 +40,10 @@ def start(curve, local, dev, speed):
     """A new meter whose clock starts at local wall time `local` (deviation dev minutes east
     of UTC) running `speed` times faster than real time."""
     t = (local - datetime.timedelta(minutes=dev)).replace(tzinfo=UTC)
-    return Meter(args=("--speed", str(speed), "--start", str(int(t.timestamp())),
-                       "--load-curve", curve, "--no-hdlc"))
+    meter = Meter(args=("--speed", str(speed), "--start", str(int(t.timestamp())),
+                        "--load-curve", curve, "--no-hdlc"))
+    meter.speed = speed
+    return meter
 
 
 def local_of(raw):
@@ -54,17 +56,20 @@ def local_of(raw):
 
 
 def wait_until(meter, local, dev):
-    """Poll the meter's clock (a short association each time) until local wall time."""
+    """Poll the meter's clock (a short association each time) until local wall time: sleeps
+    half the real time still to go (at the meter's speed), so the clock passes the target
+    by at most one poll, however slow the host; the deadline is far above the longest
+    wait (84 simulated hours at 7200: 42 s)."""
     target = (local - datetime.timedelta(minutes=dev)).replace(tzinfo=UTC)
-    deadline = time.time() + 120
-    while time.time() < deadline:
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
         with management(meter, "tcp") as m:
             m.associate()
             now = dt_utc(m.get_raw(8, CLOCK, 2)[2:])
             m.release()
         if now >= target:
             return
-        time.sleep(min(2.0, max(0.2, (target - now).total_seconds() / 2000)))
+        time.sleep(min(2.0, max(0.05, (target - now).total_seconds() / meter.speed / 2)))
     raise AssertionError("the meter clock did not reach %s" % local)
 
 
@@ -83,6 +88,28 @@ def since(t, first):
     """The rows of table() from the one stamped `first` on."""
     k = [w for w, _, _ in t].index(first)
     return t[k:]
+
+
+def after(rows, first):
+    """table(rows) from the row stamped `first` on ([] while it is not there)."""
+    t = table(rows)
+    return since(t, first) if first in [w for w, _, _ in t] else []
+
+
+def poll(meter, read, ready, deadline=60):
+    """read(gurux meter) in a fresh association until ready(result): the meter's timeline
+    steps behind its clock (a loop step: 60 simulated seconds at speed 600, more on a busy
+    host), so a capture or script at an instant the clock has passed may come a step later."""
+    limit = time.monotonic() + deadline
+    while True:
+        with management(meter, "tcp") as m:
+            m.associate()
+            out = read(m)
+            m.release()
+        if ready(out):
+            return out
+        assert time.monotonic() < limit, ("not there yet", out)
+        time.sleep(0.05)
 
 
 def steps(t):
@@ -114,18 +141,17 @@ def test_table_30_opt_out_01_15_opt_in_04_52(curve):
             schedule(m, 4, 1, 15, day)  # script 4: deactivate LP1
             m.release()
         wait_until(meter, datetime.datetime(2027, 2, 15, 1, 16), 60)
+        poll(meter, lambda m: m.get(1, "0-0:96.5.3.255", 2), lambda v: v == 2)  # LP1 off
         with management(meter, "tcp") as m:
             m.associate()
-            assert m.get(1, "0-0:96.5.3.255", 2) == 2  # LP1 off, LP2 on
             schedule(m, 3, 4, 52, day)  # script 3: activate LP1
             m.release()
         wait_until(meter, datetime.datetime(2027, 2, 15, 5, 31), 60)
-        with management(meter, "tcp") as m:
-            m.associate()
-            lo = datetime.datetime(2027, 2, 15, 0, 0, tzinfo=UTC)  # 01:00 CET
-            rows = select(m, by_range(lo, lo + datetime.timedelta(hours=4, minutes=30)))
-            assert m.get(1, "0-0:96.5.3.255", 2) == 3
-            m.release()
+        lo = datetime.datetime(2027, 2, 15, 0, 0, tzinfo=UTC)  # 01:00 CET
+        rows, on = poll(meter, lambda m: (
+            select(m, by_range(lo, lo + datetime.timedelta(hours=4, minutes=30))),
+            m.get(1, "0-0:96.5.3.255", 2)), lambda r: after(r[0], "2027-02-15 05:30"))
+        assert on == 3
     finally:
         meter.stop()
     t = table(rows)
@@ -135,27 +161,29 @@ def test_table_30_opt_out_01_15_opt_in_04_52(curve):
     assert steps(t) == [1000, 1000, 14000, 1000, 1000]
 
 
-def run_and_read(curve, begin, dev, speed, until, until_dev, read):
-    """A meter from local time `begin` until `until`, then read(gurux meter) -> its result."""
+def run_and_read(curve, begin, dev, speed, until, until_dev, read, ready):
+    """A meter from local time `begin` until `until`, then read(gurux meter) -> its result,
+    once ready(result) (poll)."""
     meter = start(curve, begin, dev, speed)
     try:
         wait_until(meter, until, until_dev)
-        with management(meter, "tcp") as m:
-            m.associate()
-            out = read(m)
-            m.release()
-        return out
+        return poll(meter, read, ready)
     finally:
         meter.stop()
 
 
 def test_tables_31_32_midnight(curve):
     lo = datetime.datetime(2027, 2, 15, 22, 15, tzinfo=UTC)  # 23:15 CET
+    # LP2 from the start (12:00 CET) to 2027-02-18 00:00 CET: the read comes after the
+    # target 00:05 at 2 simulated hours per second, how long after depends on the host
+    lo2 = datetime.datetime(2027, 2, 14, 11, 0, tzinfo=UTC)
+    hi2 = datetime.datetime(2027, 2, 17, 23, 0, tzinfo=UTC)
     lp1, lp2 = run_and_read(
         curve, datetime.datetime(2027, 2, 14, 12, 0), 60, 7200,
         datetime.datetime(2027, 2, 18, 0, 5), 60,
         lambda m: (select(m, by_range(lo, lo + datetime.timedelta(minutes=75))),
-                   m.get(7, LP2, 2)))
+                   select(m, by_range(lo2, hi2), LP2)),
+        lambda r: after(r[1], "2027-02-18 00:00"))
     t = table(lp1)
     assert [(w, s) for w, s, _ in t] == [
         ("2027-02-15 23:15", 0), ("2027-02-15 23:30", 0), ("2027-02-15 23:45", 0),
@@ -170,7 +198,8 @@ def test_tables_31_32_midnight(curve):
 
 def test_table_33_normal_to_summer_time(curve):
     rows = run_and_read(curve, datetime.datetime(2027, 3, 28, 0, 5), 60, 600,
-                        datetime.datetime(2027, 3, 28, 3, 50), 120, lambda m: m.get(7, LP1, 2))
+                        datetime.datetime(2027, 3, 28, 3, 50), 120, lambda m: m.get(7, LP1, 2),
+                        lambda r: len(after(r, "2027-03-28 01:15")) >= 7)
     t = since(table(rows), "2027-03-28 01:15")[:7]
     # no extra entry at the change; the entry at the change shows the new time (Table 33)
     assert [(w[11:], s) for w, s, _ in t] == [
@@ -182,7 +211,8 @@ def test_table_33_normal_to_summer_time(curve):
 
 def test_table_34_summer_to_normal_time(curve):
     rows = run_and_read(curve, datetime.datetime(2027, 10, 31, 0, 5), 120, 600,
-                        datetime.datetime(2027, 10, 31, 3, 20), 60, lambda m: m.get(7, LP1, 2))
+                        datetime.datetime(2027, 10, 31, 3, 20), 60, lambda m: m.get(7, LP1, 2),
+                        lambda r: len(after(r, "2027-10-31 01:15")) >= 13)
     t = since(table(rows), "2027-10-31 01:15")[:13]
     assert [(w[11:], s) for w, s, _ in t] == [
         ("01:15", DST), ("01:30", DST), ("01:45", DST), ("02:00", DST), ("02:15", DST),

@@ -104,7 +104,9 @@ def test_table_in_sync_with_the_csv():
             assert a.read() == b.read()
     csv_rows = gen_catalog.rows()
     assert len(gen_catalog.rows(extra=False)) == 302
-    assert len(csv_rows) == T.N == 302 + 8  # + the KSMW 5.5 Table 22 rate registers
+    # + the KSMW 5.5 Table 22 rate registers and the IDIS TCP-UDP setup (IC 41)
+    assert len(csv_rows) == T.N == 302 + 8 + 1
+    assert csv_rows[-1][:3] == ("0-0:25.0.0.255", 41, 0)
     for i, (o, cid, ver, poly, _s) in enumerate(csv_rows):
         assert C.row(i)[:4] == (obis(o), cid, ver, poly)
     assert sum(1 for r in csv_rows if r[3]) == 46
@@ -137,13 +139,13 @@ def _object_list(poly):
 
 def test_poly_phase_meter_lists_every_row():
     s = _object_list(True)
-    assert len(s.meter.objects) + len(s.meter.catalog) == 302 + 8
+    assert len(s.meter.objects) + len(s.meter.catalog) == 302 + 8 + 1
     assert s.meter.ldn == b"KFM2000100000001"  # KSMW 5.1 meter type 200
 
 
 def test_single_phase_meter_lists_the_rows_without_poly():
     s = _object_list(False)
-    assert len(s.meter.objects) + len(s.meter.catalog) == 256 + 8
+    assert len(s.meter.objects) + len(s.meter.catalog) == 256 + 8 + 1
     assert s.server.find(obis("1-0:52.7.0.255")) is None  # voltage L2
     assert s.meter.ldn == b"KFM1000100000001"
 

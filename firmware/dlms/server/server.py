@@ -118,6 +118,7 @@ class Server:
         # hook(assoc, service 1 write / 2 execute, class_id, ln, index) after a client's
         # successful SET or ACTION (KSMW 5.13 configuration events)
         self.on_changed = None
+        self.on_response = None  # hook(assoc) after each request handled or GBT block pushed
         self.device = None  # device.DeviceSecurity: signing key pair, certificates
         self.date_time = None  # () -> 12-byte date-time for general-ciphering responses
         b = _buffers()
@@ -217,6 +218,8 @@ class Server:
             else:
                 _exception(w, SERVICE_NOT_ALLOWED, OTHER)
         a.run_deferred()  # after the response, still protected with the old keys
+        if self.on_response is not None:
+            self.on_response(a)
         return w.pos != start
 
     def _dispatch(self, a, req, w):
@@ -273,11 +276,13 @@ class Server:
         ctx = self._ctx
         if ctx is None and g.wrap not in _GENERAL:
             gbt.block(a, w, g.sent + 1)
-            return
-        out = self._out
-        out.pos = 0
-        gbt.block(a, out, g.sent + 1)
-        self.emit(a, out, w)
+        else:
+            out = self._out
+            out.pos = 0
+            gbt.block(a, out, g.sent + 1)
+            self.emit(a, out, w)
+        if self.on_response is not None:
+            self.on_response(a)
 
     def emit(self, a, out, w):
         """A response GBT block from out into w, in the general protection of the request
