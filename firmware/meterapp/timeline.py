@@ -231,7 +231,9 @@ class Timeline:
             c.at_ms = None
 
     def power_down(self):
-        """Board power-fail warning: everything persisted, the outage starts now."""
-        self.advance()
+        """Board power-fail warning: everything persisted, the outage starts now (the
+        instant processed last: the energy saved is the energy up to it)."""
+        t = self.now_s()
+        self.advance(t)
         self.m.energy.save()
-        self._alive(self.now_s())
+        self._alive(t)
