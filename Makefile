@@ -18,7 +18,8 @@ ROMFS ?= 1
 MPTEST_ROMFS := $(if $(filter 1,$(ROMFS)),--romfs build/fw.romfs build/fw-mpy --tests build/tests.romfs)
 UNIT := $(sort $(wildcard host_tests/unit/test_*.py)) $(wildcard host_tests/alloc/test_*.py)
 
-.PHONY: setup run test test-cpython test-mp test-integration natmods mpy bench catalog clean
+.PHONY: setup run test test-cpython test-mp test-integration test-unix32 natmods mpy bench catalog \
+	clean firmware
 NATMOD_ARCH ?= x64
 
 # everything that needs the network happens here; run, test, natmods and bench work offline
@@ -33,14 +34,28 @@ MPY_SDIST := $(VENV)/mpy-dl/mpy_cross_v6_3-1.1.1.tar.gz
 $(MPY_SDIST): | $(VENV)/.installed
 	sh tools/mpy_headers.sh --fetch
 
-setup: $(VENV)/.installed $(MPY_SDIST)
+# Debian packages the firmware builds need (tools/build_firmware.sh); installed as root
+# (CI), else named by the build that lacks them
+DEB_PKGS := gcc-multilib
+DEB_STAMP := build/.deb-installed
+$(DEB_STAMP):
+	@mkdir -p build
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		missing=$$(for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+		if [ -n "$$missing" ]; then echo "apt-get install $$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			$$missing >/dev/null; fi; \
+	fi
+	@touch $@
+
+setup: $(VENV)/.installed $(MPY_SDIST) $(DEB_STAMP)
 
 # run_meter.py checks every option first: bad input is one line and exit status 2
 run: setup
 	@$(VPY) tools/run_meter.py --tcp-port $(TCP_PORT) --pty-link $(PTY_LINK) --heapsize $(HEAP) \
 		--speed $(SPEED) $(if $(START),--start $(START))
 
-test: setup test-cpython test-mp test-integration
+test: setup test-cpython test-mp test-integration test-unix32
 
 test-cpython: setup
 	PYTHONPATH=firmware:host_tests/cpython $(VPY) -m pytest -q host_tests/unit
@@ -69,6 +84,18 @@ test-mp: setup natmods mpy
 
 test-integration: setup
 	$(VPY) -m pytest -q host_tests/integration
+
+# firmware images from the vendored MicroPython source (tools/build_firmware.sh): BOARD=unix32
+BOARD ?= unix32
+firmware: setup
+	@sh tools/build_firmware.sh $(BOARD)
+
+# the integration suite against the 32-bit unix port with the firmware frozen, at a
+# board-sized heap (UNIX32_HEAP)
+UNIX32_HEAP ?= 160k
+test-unix32: setup
+	@sh tools/build_firmware.sh unix32
+	METER_RUNTIME=unix32 METER_HEAP=$(UNIX32_HEAP) $(VPY) -m pytest -q host_tests/integration
 
 bench: natmods
 	$(VPY) tools/bench.py

@@ -48,6 +48,36 @@ def micropython_binary():
     return shutil.which("micropython")
 
 
+RUNTIMES = ("wheel", "unix32")
+UNIX32 = os.path.join(ROOT, "build", "firmware", "unix32", "micropython")
+HEAP_DEFAULT = {"wheel": "352k", "unix32": "160k"}
+
+
+def runtime(v):
+    if v not in RUNTIMES:
+        raise argparse.ArgumentTypeError("expected one of %s, got %r" % (", ".join(RUNTIMES), v))
+    return v
+
+
+def unix32_binary():
+    """build/firmware/unix32/micropython (tools/build_firmware.sh: the 32-bit unix port with the
+    firmware frozen), rebuilt when a firmware source is newer; exits in one line if it cannot
+    be built."""
+    newest = 0
+    for d, _dirs, files in os.walk(os.path.join(ROOT, "firmware")):
+        for f in files:
+            if f.endswith((".py", ".c", ".h", ".mk")):
+                newest = max(newest, os.path.getmtime(os.path.join(d, f)))
+    if os.path.exists(UNIX32) and os.path.getmtime(UNIX32) >= newest:
+        return UNIX32
+    r = subprocess.run(["sh", os.path.join(ROOT, "tools", "build_firmware.sh"), "unix32"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if r.returncode:
+        msg = (r.stderr.strip().splitlines() or ["failed"])[-1]
+        fail("--runtime unix32: " + msg.replace("build_firmware: ", ""))
+    return UNIX32
+
+
 def venv_python():
     exe = os.path.join(VENV_BIN, "python")
     return exe if os.path.exists(exe) else sys.executable
@@ -187,8 +217,14 @@ def main():
                    "(default: the firmware's 20 s; tests)")
     p.add_argument("--pty-link", help="also make a symlink to the pty at this path")
     p.add_argument("--no-hdlc", action="store_true")
-    p.add_argument("--heapsize", type=heapsize, default="352k",
-                   help="the firmware's heap: bytes, k or M suffix (default 352k)")
+    p.add_argument("--heapsize", type=heapsize,
+                   help="the firmware's heap: bytes, k or M suffix (default 352k on the "
+                   "wheel, 160k on unix32)")
+    p.add_argument("--runtime", type=runtime, default=os.environ.get("METER_RUNTIME", "wheel"),
+                   help="wheel: the 64-bit PyPI unix port running build/fw.romfs (default); "
+                   "unix32: the 32-bit unix port with the firmware frozen, built from the "
+                   "vendored MicroPython source (make firmware BOARD=unix32); env "
+                   "METER_RUNTIME")
     p.add_argument("--pki", default=os.path.join(ROOT, "run", "pki"),
                    help="test PKI (tools/provision.py makes it when missing); '' for none")
     p.add_argument("--state-dir", default=os.path.join(ROOT, "run", "state"),
@@ -217,22 +253,32 @@ def main():
                    help="load build/fw-mpy through MICROPYPATH (bytecode copied into the heap) "
                    "instead of running it in place from the ROMFS image build/fw.romfs")
     args = p.parse_args()
+    if args.heapsize is None:
+        args.heapsize = heapsize(HEAP_DEFAULT[args.runtime])
     mpy = check(args)
 
     sys.path.insert(0, os.path.join(ROOT, "tools"))
     import build_mpy
     import build_romfs
 
-    build_mpy.build()  # bytecode ahead of time, as on a board (no compiling in the heap)
     fw = os.path.join(ROOT, "build", "fw-mpy")
     natmod = os.path.join(ROOT, "build", "natmod")
-    romfs = not args.no_romfs and os.environ.get("METER_ROMFS", "1") != "0"
+    if args.runtime == "unix32":  # the firmware frozen in the executable, as on a board
+        mpy = unix32_binary()
+        entry = ["-m", "main"]
+        mpath = [".frozen"]
+        romfs = None
+    else:
+        build_mpy.build()  # bytecode ahead of time, as on a board (no compiling in the heap)
+        romfs = not args.no_romfs and os.environ.get("METER_ROMFS", "1") != "0"
     if romfs:
         # as on a board: the image stands in for flash, mapped outside the GC heap; the heap
         # then holds data, not bytecode (tools/romfs_host/romfs_host.py)
         build_romfs.build()
         romfs = build_romfs.build_host()
-    if romfs:
+    if romfs is None:
+        pass
+    elif romfs:
         entry = [os.path.join(ROOT, "tools", "romfs_host", "boot.py"), build_romfs.OUT, fw]
         mpath = [build_romfs.HOST_OUT, natmod, ".frozen"]
     else:

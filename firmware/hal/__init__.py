@@ -1,2 +1,3 @@
 # SPDX-License-Identifier: MIT
-"""Board abstraction. Only hal.mpy_machine may import `machine`."""
+"""Board abstraction (hal.base.Board). Only the board layer (hal.machine_board and the
+boards/<name>/board.py modules) may import `machine`; it never imports the application."""

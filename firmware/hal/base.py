@@ -7,7 +7,8 @@ A board provides:
   optical_port()  a non-blocking stream (read/readinto/write + poll) carrying HDLC, or None
   tcp_endpoint()  (host, port) for the IEC 62056-47 wrapper, or None
   identity        dict: manufacturer (3 chars), serial (str), meter_type (str, KSMW 5.1)
-  store()         power-fail-safe record store on the board's flash filesystem
+  store_dir()     folder of the power-fail-safe record store on the board's flash
+                  filesystem (the application opens it: meterapp/nvstore.py), or None
   pki()           factory provisioning files {name: bytes} (tools/provision.py) or None
   metering(local) the metering front-end; local(utc_s) -> local wall seconds of the meter clock
   rtc_valid()     False when the RTC lost its power reserve during the outage (KSMW 5.4)
@@ -46,8 +47,9 @@ class Board:
     def has_optical_port(self):
         return False
 
-    def store(self):
-        """Power-fail-safe record store (meterapp.nvstore.RecordStore) or None."""
+    def store_dir(self):
+        """Folder of the power-fail-safe record store on the board's filesystem, or None
+        (no store: RAM only)."""
         return None
 
     def pki(self):

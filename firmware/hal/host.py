@@ -28,7 +28,6 @@ class HostBoard(Board):
         self.curve_file = None
         self.control_fd = None
         self._rtc_valid = True
-        self._store = None
         i = 1
         while i < len(argv):
             k = argv[i]
@@ -127,14 +126,8 @@ class HostBoard(Board):
             return None
         return open(self.hdlc_fd, "r+b", buffering=0)
 
-    def store(self):
-        if self.state_dir is None:
-            return None
-        if self._store is None:
-            from meterapp.nvstore import RecordStore
-
-            self._store = RecordStore(self.state_dir)
-        return self._store
+    def store_dir(self):
+        return self.state_dir
 
     def pki(self):
         """Files of tools/provision.py in --pki DIR (the factory provisioning step)."""

@@ -18,6 +18,7 @@ from meterapp.billing import Billing
 from meterapp.energy import Energy
 from meterapp.guard import Guard
 from meterapp.identity import logical_device_name, system_title
+from meterapp.nvstore import RecordStore
 from meterapp.profiles import Profiles
 from meterapp.timeline import Timeline
 
@@ -42,7 +43,8 @@ class Meter:
         self.ldn = logical_device_name(ident["manufacturer"], ident["meter_type"],
                                        ident["serial"])
         self.system_title = system_title(ident["manufacturer"], ident["serial"])
-        self.store = store = board.store()
+        d = board.store_dir()  # the board names the folder, the application owns the store
+        self.store = store = RecordStore(d) if d is not None else None
         self.clock = clock = Clock(obis("0-0:1.0.0.255"), board.now_ms)
         self.timeline = tl = Timeline(self, board)
         clock.on_adjust = tl.adjusted

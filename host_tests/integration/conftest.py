@@ -13,7 +13,8 @@ import time
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-HEAP = os.environ.get("METER_HEAP", "352k")
+RUNTIME = os.environ.get("METER_RUNTIME", "wheel")  # tools/run_meter.py --runtime
+HEAP = os.environ.get("METER_HEAP") or ("160k" if RUNTIME == "unix32" else "352k")
 
 
 def pytest_sessionstart(session):

@@ -35,7 +35,7 @@ class Board:
     def now_ms(self):
         return 1782864000000
 
-    def store(self):
+    def store_dir(self):
         return None
 
     def pki(self):

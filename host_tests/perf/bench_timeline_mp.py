@@ -14,7 +14,6 @@ if len(sys.argv) > 2:  # IMAGE FALLBACK: bytecode in place from ROMFS, as on a b
 
 from hal.base import Board  # noqa: E402
 from meterapp.app import build  # noqa: E402
-from meterapp.nvstore import RecordStore  # noqa: E402
 
 T0 = 1768348800  # 2026-01-14 00:00 UTC
 DIR = "build/bench-timeline"
@@ -25,13 +24,12 @@ class StoreBoard(Board):
 
     def __init__(self):
         self.t = T0 * 1000
-        self._store = RecordStore(DIR)
 
     def now_ms(self):
         return self.t
 
-    def store(self):
-        return self._store
+    def store_dir(self):
+        return DIR
 
     def metering(self, local):
         from hal.sim_metering import SimMetering

@@ -73,7 +73,7 @@ def set_(ln, attr, data):
 def test_in_the_meter_object_list_with_access_rights():
     rmtree(DIR)
     b = FakeBoard()
-    b.store_obj = RecordStore(DIR)
+    b.store_path = DIR
     s = management_session(b)
     o = s.server.find(LN)
     assert o is s.meter.tcp_setup and (o.CLASS_ID, o.VERSION) == (41, 0)
@@ -96,7 +96,7 @@ def test_in_the_meter_object_list_with_access_rights():
     s.release()
     # a restarted meter keeps the written time-out (power-fail-safe store)
     b = FakeBoard()
-    b.store_obj = RecordStore(DIR)
+    b.store_path = DIR
     s = management_session(b)
     assert s.req(get(LN, 6)) == h("C401C100 120005")
     s.release()

@@ -10,7 +10,6 @@ from dlms.apdu import axdr
 from dlms.apdu.axdr import Writer, decode
 from dlms.cosem.base import SUCCESS, obis
 from dlms.util import timeconv as tc
-from meterapp.nvstore import RecordStore
 
 # constant load: 4 kW import, 1 kvar import -> per quarter hour +A 1000 Wh, +R 250 varh
 CURVE = ((0, 4000, 0, 1000, 0),)
@@ -31,7 +30,7 @@ def meter(t, store=None, rtc_ok=True, fresh=True):
     b.curve = CURVE
     b.rtc_ok = rtc_ok
     if store:
-        b.store_obj = RecordStore(store)
+        b.store_path = store
     return management_session(b)
 
 

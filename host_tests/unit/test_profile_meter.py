@@ -8,7 +8,6 @@ from unitlib import FakeBoard, Session, h, management_session, rmtree
 from dlms.apdu import axdr
 from dlms.apdu.axdr import Writer, decode
 from dlms.cosem.base import obis
-from meterapp.nvstore import RecordStore
 
 T0 = 1782864000  # 2026-07-01 00:00:00 UTC (CEST: local 02:00, deviation -120)
 _W = Writer(2048)
@@ -104,7 +103,7 @@ def test_security_events_reach_the_security_and_session_logs():
 
 def _first_boot(d):
     board = FakeBoard(T0 * 1000)
-    board.store_obj = RecordStore(d)
+    board.store_path = d
     p = Session(board=board).meter.profiles
     assert p.prefill_lp1(T0 - 30 * 900, 30) == 30
     p.event("0-0:99.98.0.255", "0-0:96.11.0.255", 47)
@@ -119,7 +118,7 @@ def test_meter_profiles_persist_in_the_board_store():
     unitlib._LAST.release()
     gc.collect()
     board2 = FakeBoard(T0 * 1000)
-    board2.store_obj = RecordStore(d)
+    board2.store_path = d
     s2 = Session(board=board2)
     p2 = s2.meter.profiles
     rows = read(p2.lp1)[1]

@@ -62,11 +62,11 @@ class FakeBoard:
     def now_ms(self):
         return self.t
 
-    store_obj = None
+    store_path = None  # folder of the record store (meterapp/nvstore.py), or None
     pki_files = None
 
-    def store(self):
-        return self.store_obj
+    def store_dir(self):
+        return self.store_path
 
     def pki(self):
         return self.pki_files
