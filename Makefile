@@ -19,7 +19,7 @@ MPTEST_ROMFS := $(if $(filter 1,$(ROMFS)),--romfs build/fw.romfs build/fw-mpy --
 UNIT := $(sort $(wildcard host_tests/unit/test_*.py)) $(wildcard host_tests/alloc/test_*.py)
 
 .PHONY: setup run test test-cpython test-mp test-integration test-unix32 natmods mpy bench catalog \
-	clean firmware
+	clean firmware test-boards deploy test-qemu run-qemu
 NATMOD_ARCH ?= x64
 
 # everything that needs the network happens here; run, test, natmods and bench work offline
@@ -36,9 +36,9 @@ $(MPY_SDIST): | $(VENV)/.installed
 
 # Debian packages the firmware builds need (tools/build_firmware.sh); installed as root
 # (CI), else named by the build that lacks them
-DEB_PKGS := gcc-multilib
+DEB_PKGS := gcc-multilib gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
 DEB_STAMP := build/.deb-installed
-$(DEB_STAMP):
+$(DEB_STAMP): Makefile
 	@mkdir -p build
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		missing=$$(for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -51,11 +51,13 @@ $(DEB_STAMP):
 setup: $(VENV)/.installed $(MPY_SDIST) $(DEB_STAMP)
 
 # run_meter.py checks every option first: bad input is one line and exit status 2
+RUNTIME ?= wheel
 run: setup
-	@$(VPY) tools/run_meter.py --tcp-port $(TCP_PORT) --pty-link $(PTY_LINK) --heapsize $(HEAP) \
-		--speed $(SPEED) $(if $(START),--start $(START))
+	@$(VPY) tools/run_meter.py --tcp-port $(TCP_PORT) --pty-link $(PTY_LINK) --speed $(SPEED) \
+		--runtime $(RUNTIME) $(if $(filter command line,$(origin HEAP)),--heapsize $(HEAP)) \
+		$(if $(START),--start $(START))
 
-test: setup test-cpython test-mp test-integration test-unix32
+test: setup test-cpython test-mp test-integration test-unix32 test-boards test-qemu
 
 test-cpython: setup
 	PYTHONPATH=firmware:host_tests/cpython $(VPY) -m pytest -q host_tests/unit
@@ -96,6 +98,41 @@ UNIX32_HEAP ?= 160k
 test-unix32: setup
 	@sh tools/build_firmware.sh unix32
 	METER_RUNTIME=unix32 METER_HEAP=$(UNIX32_HEAP) $(VPY) -m pytest -q host_tests/integration
+
+# the Cortex-M4 meter under qemu-system-arm (boards/qemu_mps2_an386, tools/run_qemu.py): its
+# GC heap (QEMU_HEAP, MICROPY_HEAP_SIZE of the image) and flash image folder (QEMU_STATE)
+QEMU_HEAP ?= 128k
+QEMU_STATE ?= run/qemu
+run-qemu: setup
+	@$(VPY) tools/run_qemu.py --pty-link $(PTY_LINK) --heapsize $(QEMU_HEAP) \
+		--state-dir $(QEMU_STATE) --speed $(SPEED) $(if $(START),--start $(START))
+
+# gurux-dlms over the pty of the qemu meter's optical port (host_tests/qemu): ~1 min
+test-qemu: setup
+	@QEMU_HEAP=$(QEMU_HEAP) sh tools/build_firmware.sh qemu_mps2_an386
+	QEMU_HEAP=$(QEMU_HEAP) $(VPY) -m pytest -q host_tests/qemu
+
+# board images and definitions (tools/board_check.py): the NUCLEO_H743ZI image built from the
+# vendored stm32 port (~2 min the first time, seconds when nothing changed) and checked (.bin,
+# .hex, .dfu, flash and heap figures, the meter frozen in it); the ESP32_DEVKITC manifest
+# frozen by MicroPython's makemanifest.py (no ESP-IDF here); the pin maps are unit tests
+test-boards: setup
+	@sh tools/build_firmware.sh NUCLEO_H743ZI
+	@$(VPY) tools/board_check.py image NUCLEO_H743ZI --check
+	@$(VPY) tools/board_check.py freeze ESP32_DEVKITC
+
+# run-time files (factory PKI, meter.json, RTC) onto a board running its flashed image, with
+# mpremote: make deploy BOARD=NUCLEO_H743ZI PORT=/dev/ttyACM0 [PKI=dir] [CONFIG=meter.json]
+# [FORMAT=1] [RTC=0] (tools/deploy.py; flashing the image: README "Boards")
+PORT ?=
+PKI ?= run/pki
+CONFIG ?=
+FORMAT ?= 0
+RTC ?= 1
+deploy: setup
+	@case "$(FORMAT)/$(RTC)" in [01]/[01]) ;; *) echo "deploy: FORMAT=$(FORMAT) RTC=$(RTC): 0 or 1 each" >&2; exit 2 ;; esac
+	@$(VPY) tools/deploy.py "$(BOARD)" "$(PORT)" --pki "$(PKI)" $(if $(CONFIG),--config "$(CONFIG)") \
+		$(if $(filter 1,$(FORMAT)),--format) $(if $(filter 0,$(RTC)),--no-rtc)
 
 bench: natmods
 	$(VPY) tools/bench.py

@@ -20,10 +20,16 @@ def load_board():
     return board.make()
 
 
+_board = None
 try:
     from meterapp import app
 
     gc.collect()
-    asyncio.run(app.run(load_board()))
+    _board = load_board()
+    asyncio.run(app.run(_board))
+except KeyboardInterrupt:  # the REPL or mpremote stopped the meter: a board's watchdog
+    if _board is not None:  # stays fed (hal/machine_board.py) until a reset
+        _board.interrupted()
+    raise
 finally:
     asyncio.new_event_loop()

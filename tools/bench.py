@@ -5,7 +5,8 @@
 Crypto and CRC: C natmod vs pure-Python fallback (both under the MicroPython unix port)
 vs OpenSSL through `cryptography` (CPython). With an ARM toolchain, the Cortex-M4 natmod
 code sizes as well. The server's CPU time per byte on the HDLC optical port against the
-wire time at 9600 Bd. The meter application's CPU per simulated day. LP1 full-read time."""
+wire time at 9600 Bd. The meter application's CPU per simulated day. LP1 full-read time.
+Instruction counts on the qemu Cortex-M4 (tools/qemu_bench.py)."""
 import glob
 import os
 import shutil
@@ -144,6 +145,79 @@ def lp1_figures():
         m.stop()
 
 
+UNIX32_HEAPS = (176, 160, 152, 144, 136, 128, 120, 112, 104, 96)  # KB, largest first
+
+
+def unix32_heap_figures():
+    """The 32-bit unix port with the firmware frozen (a board's heap, issue #12): live heap
+    after boot (TCP + HDLC ports, store, PKI) and the smallest heap at which a fresh meter
+    boots and serves the public and the management client (LDN, clock, the whole object
+    list in blocks) over the TCP wrapper."""
+    if subprocess.run(["sh", "tools/build_firmware.sh", "unix32"], cwd=ROOT,
+                      stdout=subprocess.DEVNULL).returncode:
+        print("\nunix32: not built (tools/build_firmware.sh unix32 failed)")
+        return
+    sys.path.insert(0, os.path.join(ROOT, "host_tests", "integration"))
+    os.environ["METER_RUNTIME"] = "unix32"
+    from conftest import Meter
+    from test_interop_gurux import management, public
+
+    def serves(heap):
+        try:
+            m = Meter(heap=heap, args=("--heap-report",))
+        except RuntimeError:
+            return None
+        try:
+            for client in (public, management):
+                with client(m, "tcp") as c:
+                    c.associate()
+                    c.get(1, "0-0:42.0.0.255", 2)
+                    c.get(8, "0-0:1.0.0.255", 2)
+                    c.get(15, "0-0:40.0.0.255", 2)
+                    c.release()
+            live = [int(x.split("alloc=")[1].split()[0]) for x in m.output if "heap: alloc=" in x]
+            return live[0] if live and m.alive() else None
+        except Exception:
+            return None
+        finally:
+            m.stop()
+
+    smallest = live = failed = None
+    for kb in UNIX32_HEAPS:
+        got = serves("%dk" % kb)
+        if got is None:
+            failed = kb
+            break
+        smallest, live = kb, got
+    if smallest is None:
+        print("\nunix32: the meter does not serve at %dk" % UNIX32_HEAPS[0])
+        return
+    print("\nunix32 (32-bit unix port, firmware frozen): smallest heap that boots and serves "
+          "public + management over TCP: %dk (%s; goal 128k, stretch 96k); live heap after the "
+          "first association there %d B" % (
+              smallest, "%dk fails" % failed if failed else "the smallest tried", live))
+
+
+def board_images():
+    """Flash and RAM of the board images built (tools/build_firmware.sh, make test-boards)."""
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import board_check
+
+    print("\nBoard images (arm-none-eabi-size of build/firmware/<BOARD>/firmware.elf)")
+    for board in sorted(board_check.BOARDS):
+        if board_check.BOARDS[board][0] == "stm32":
+            for line in board_check.image_lines(board):
+                print("  " + line)
+
+
+def qemu_figures():
+    """Instruction counts on the qemu Cortex-M4 (tools/qemu_bench.py, -icount shift=0)."""
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import qemu_bench
+
+    qemu_bench.report()
+
+
 def median_of_runs(runs):
     # per figure, the median over whole runs: one slow stretch of a shared host then moves
     # neither the C nor the Python figure of a single run far
@@ -187,6 +261,9 @@ def main():
     hdlc_figures()
     timeline_figures()
     lp1_figures()
+    unix32_heap_figures()
+    board_images()
+    qemu_figures()
 
 
 if __name__ == "__main__":

@@ -15,6 +15,9 @@ A board provides:
   events()        board events since the last call: "D" power-fail warning, "B" demand reset
                   button (a board: supply monitor and button interrupts), or ""
   ready()         called once the meter serves
+  feed()          called every application loop step (a board feeds its watchdog)
+  interrupted()   the application stopped on a keyboard interrupt (REPL, mpremote): a board
+                  keeps its watchdog fed so files can still be copied
 
 Metering front-end (a metering IC's driver on a board, hal/sim_metering.py on the host):
   energy(out, board_ms)      add the energy measured since the last call to out[0..3] in
@@ -66,6 +69,12 @@ class Board:
 
     def ready(self):
         """The application is built and serves (a board may light an LED)."""
+
+    def feed(self):
+        """Every application loop step: the board's watchdog (hal/machine_board.py)."""
+
+    def interrupted(self):
+        """The application stopped on a keyboard interrupt (firmware/main.py)."""
 
     def loop_ms(self):
         """Period of the application loop in board milliseconds."""

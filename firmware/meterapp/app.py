@@ -108,6 +108,7 @@ async def run(board):
             meter.timeline.advance()
         except Exception as e:  # the meter keeps serving
             print("meter: timeline:", repr(e))
+        board.feed()  # the board's watchdog: the loop still runs
         ev = board.events()
         if "B" in ev:  # demand reset button (KSMW 5.6)
             meter.billing.button()

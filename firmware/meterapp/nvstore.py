@@ -22,12 +22,14 @@ def makedirs(path):
     """Create the folder and its parents (any VFS: no os.makedirs on MicroPython)."""
     p = ""
     for part in path.split("/"):
-        p = p + "/" + part if p or path.startswith("/") else part
-        if part:
-            try:
-                os.mkdir(p)
-            except OSError:
-                pass  # exists
+        if not part:
+            continue
+        # "/a/b" -> "/a", "/a/b" (a VFS mount such as /flash does not resolve "//a")
+        p = p + "/" + part if p else ("/" + part if path.startswith("/") else part)
+        try:
+            os.mkdir(p)
+        except OSError:
+            pass  # exists
 
 
 def _exists(path):
