@@ -42,18 +42,21 @@ need_cc() {  # the compiler a port needs, with the Debian package that brings it
     fi
 }
 
-case "$BOARD" in
-unix32)
-    need_cc "echo 'int main(void){return 0;}' | gcc -m32 -x c - -o /dev/null" gcc-multilib
-    # FFI, SSL and btree need 32-bit libraries the meter does not use
-    make -s -C "$MP/ports/unix" -j"$JOBS" BUILD=build-unix32 PROG=micropython-unix32 \
-        CC="gcc -m32" LD="gcc -m32" MICROPY_PY_FFI=0 MICROPY_PY_SSL=0 MICROPY_PY_BTREE=0 \
-        FROZEN_MANIFEST="$ROOT/firmware/manifest.py" USER_C_MODULES="$ROOT/firmware/cmodules" \
-        >"$ROOT/build/firmware-$BOARD.log" 2>&1 || {
+port_make() {  # make in a port folder, its output in build/firmware-BOARD.log
+    make "$@" >"$ROOT/build/firmware-$BOARD.log" 2>&1 || {
         tail -n 20 "$ROOT/build/firmware-$BOARD.log" >&2
         echo "build_firmware: $BOARD failed (build/firmware-$BOARD.log)" >&2
         exit 1
     }
+}
+
+case "$BOARD" in
+unix32)
+    need_cc "echo 'int main(void){return 0;}' | gcc -m32 -x c - -o /dev/null" gcc-multilib
+    # FFI, SSL and btree need 32-bit libraries the meter does not use
+    port_make -s -C "$MP/ports/unix" -j"$JOBS" BUILD=build-unix32 PROG=micropython-unix32 \
+        CC="gcc -m32" LD="gcc -m32" MICROPY_PY_FFI=0 MICROPY_PY_SSL=0 MICROPY_PY_BTREE=0 \
+        FROZEN_MANIFEST="$ROOT/firmware/manifest.py" USER_C_MODULES="$ROOT/firmware/cmodules"
     mkdir -p "$OUT"
     cp "$MP/ports/unix/build-unix32/micropython-unix32" "$OUT/micropython"
     echo "firmware: $OUT/micropython ($(size "$OUT/micropython" | awk 'NR==2 {print $1}') bytes text)"
@@ -63,7 +66,7 @@ qemu_mps2_an386)
     # (boards/qemu_mps2_an386: mpconfigboard.mk, manifest.py, board.py, cmod/ for _mps2)
     need_cc "command -v arm-none-eabi-gcc" "gcc-arm-none-eabi libnewlib-arm-none-eabi"
     BDIR="$ROOT/boards/$BOARD"
-    HEAP="${QEMU_HEAP:-128k}"
+    HEAP="${QEMU_HEAP:-144k}"
     case "$HEAP" in
         *[kK]) HEAP=$(( ${HEAP%[kK]} * 1024 )) ;;
     esac
@@ -81,14 +84,9 @@ qemu_mps2_an386)
     if [ "$(cat "$MP/ports/qemu/$QB/.heap" 2>/dev/null)" != "$HEAP" ]; then
         rm -f "$MP/ports/qemu/$QB/main.o"
     fi
-    make -s -C "$MP/ports/qemu" -j"$JOBS" BOARD="$BOARD" BOARD_DIR="$BDIR" BUILD="$QB" \
+    port_make -s -C "$MP/ports/qemu" -j"$JOBS" BOARD="$BOARD" BOARD_DIR="$BDIR" BUILD="$QB" \
         MICROPY_HEAP_SIZE="$HEAP" FROZEN_MANIFEST="$BDIR/manifest.py" \
-        USER_C_MODULES="$ROOT/firmware/cmodules $BDIR/cmod" \
-        >"$ROOT/build/firmware-$BOARD.log" 2>&1 || {
-        tail -n 20 "$ROOT/build/firmware-$BOARD.log" >&2
-        echo "build_firmware: $BOARD failed (build/firmware-$BOARD.log)" >&2
-        exit 1
-    }
+        USER_C_MODULES="$ROOT/firmware/cmodules $BDIR/cmod"
     echo "$HEAP" >"$MP/ports/qemu/$QB/.heap"
     mkdir -p "$OUT"
     cp "$MP/ports/qemu/$QB/firmware.elf" "$OUT/firmware.elf"
@@ -100,14 +98,9 @@ NUCLEO_H743ZI)
     # this repository's manifest (boards/NUCLEO_H743ZI: firmware + pin map); no mbedtls
     need_cc "command -v arm-none-eabi-gcc" "gcc-arm-none-eabi libnewlib-arm-none-eabi"
     SB="build-$BOARD"
-    make -s -C "$MP/ports/stm32" -j"$JOBS" BOARD="$BOARD" BUILD="$SB" \
+    port_make -s -C "$MP/ports/stm32" -j"$JOBS" BOARD="$BOARD" BUILD="$SB" \
         FROZEN_MANIFEST="$ROOT/boards/$BOARD/manifest.py" USER_C_MODULES="$ROOT/firmware/cmodules" \
-        MICROPY_PY_SSL=0 MICROPY_SSL_MBEDTLS=0 \
-        >"$ROOT/build/firmware-$BOARD.log" 2>&1 || {
-        tail -n 20 "$ROOT/build/firmware-$BOARD.log" >&2
-        echo "build_firmware: $BOARD failed (build/firmware-$BOARD.log)" >&2
-        exit 1
-    }
+        MICROPY_PY_SSL=0 MICROPY_SSL_MBEDTLS=0
     mkdir -p "$OUT"
     for f in firmware.elf firmware.bin firmware.hex firmware.dfu; do
         cp "$MP/ports/stm32/$SB/$f" "$OUT/$f"
@@ -120,13 +113,8 @@ ESP32_DEVKITC)
     # at the vendored commit with `make -C ports/esp32 submodules` done (README "Boards")
     EMP="${MICROPY_ESP32_SRC:-$MP}"
     BDIR="$ROOT/boards/$BOARD"
-    make -C "$EMP/ports/esp32" BOARD_DIR="$BDIR" \
-        USER_C_MODULES="$ROOT/firmware/cmodules/micropython.cmake" \
-        >"$ROOT/build/firmware-$BOARD.log" 2>&1 || {
-        tail -n 20 "$ROOT/build/firmware-$BOARD.log" >&2
-        echo "build_firmware: $BOARD failed (build/firmware-$BOARD.log)" >&2
-        exit 1
-    }
+    port_make -C "$EMP/ports/esp32" BOARD_DIR="$BDIR" \
+        USER_C_MODULES="$ROOT/firmware/cmodules/micropython.cmake"
     mkdir -p "$OUT"
     cp "$EMP/ports/esp32/build-$BOARD/firmware.bin" "$OUT/firmware.bin"
     echo "firmware: $OUT/firmware.bin (esptool.py --chip esp32 write_flash 0x1000 firmware.bin)"

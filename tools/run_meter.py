@@ -59,16 +59,32 @@ def runtime(v):
     return v
 
 
+def newest_source(*tops):
+    """mtime of the newest firmware source (.py, .c, .h, .mk) under ROOT/top for each top: an
+    image older than it is rebuilt."""
+    newest = 0
+    for top in tops:
+        for d, _dirs, files in os.walk(os.path.join(ROOT, top)):
+            for f in files:
+                if f.endswith((".py", ".c", ".h", ".mk")):
+                    newest = max(newest, os.path.getmtime(os.path.join(d, f)))
+    return newest
+
+
+def check_pty_link(link):
+    """--pty-link: its folder writable, an existing entry only a (stale) symlink."""
+    d = os.path.dirname(os.path.abspath(link))
+    if not os.path.isdir(d) or not os.access(d, os.W_OK | os.X_OK):
+        fail("--pty-link %s: %s is not a writable folder" % (link, d))
+    if os.path.lexists(link) and not os.path.islink(link):
+        fail("--pty-link %s: exists and is not a symlink (not replaced)" % link)
+
+
 def unix32_binary():
     """build/firmware/unix32/micropython (tools/build_firmware.sh: the 32-bit unix port with the
     firmware frozen), rebuilt when a firmware source is newer; exits in one line if it cannot
     be built."""
-    newest = 0
-    for d, _dirs, files in os.walk(os.path.join(ROOT, "firmware")):
-        for f in files:
-            if f.endswith((".py", ".c", ".h", ".mk")):
-                newest = max(newest, os.path.getmtime(os.path.join(d, f)))
-    if os.path.exists(UNIX32) and os.path.getmtime(UNIX32) >= newest:
+    if os.path.exists(UNIX32) and os.path.getmtime(UNIX32) >= newest_source("firmware"):
         return UNIX32
     r = subprocess.run(["sh", os.path.join(ROOT, "tools", "build_firmware.sh"), "unix32"],
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -194,12 +210,7 @@ def check(args):
     if args.load_curve:
         load_curve(args.load_curve)
     if args.pty_link and not args.no_hdlc:
-        link = args.pty_link
-        d = os.path.dirname(os.path.abspath(link))
-        if not os.path.isdir(d) or not os.access(d, os.W_OK | os.X_OK):
-            fail("--pty-link %s: %s is not a writable folder" % (link, d))
-        if os.path.lexists(link) and not os.path.islink(link):
-            fail("--pty-link %s: exists and is not a symlink (not replaced)" % link)
+        check_pty_link(args.pty_link)
     if args.pki:
         check_dir("--pki", args.pki)
     check_dir("--state-dir", args.state_dir)

@@ -25,13 +25,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BOARD = "qemu_mps2_an386"
 FIRMWARE = os.path.join(ROOT, "build", "firmware", BOARD, "firmware.elf")
 QEMU = "qemu-system-arm"
-HEAP_DEFAULT = "128k"
+HEAP_DEFAULT = "144k"  # docs/decisions.md, qemu board heap
 BOOT_S = 60  # qemu to the REPL prompt (a loaded host); the meter's own boot has no limit
 STOP_S = 30  # power-fail warning to "meter: power down"
 
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import run_meter  # noqa: E402
-from run_meter import check_dir, heapsize, speed, unix_time  # noqa: E402  (same rules)
+from run_meter import (  # noqa: E402  (same rules)
+    check_dir, check_pty_link, heapsize, newest_source, speed, unix_time)
 
 
 def fail(msg, status=2):
@@ -51,12 +52,7 @@ class Parser(argparse.ArgumentParser):
 def firmware(heap):
     """The image for this heap, rebuilt when stale -> its path; one line and exit 1 when it
     cannot be built."""
-    newest = 0
-    for top in ("firmware", os.path.join("boards", BOARD)):
-        for d, _dirs, files in os.walk(os.path.join(ROOT, top)):
-            for f in files:
-                if f.endswith((".py", ".c", ".h", ".mk")):
-                    newest = max(newest, os.path.getmtime(os.path.join(d, f)))
+    newest = newest_source("firmware", os.path.join("boards", BOARD))
     try:
         with open(os.path.join(os.path.dirname(FIRMWARE), "heap")) as f:
             built_heap = int(f.read())
@@ -166,11 +162,7 @@ def main():
     if qemu is None:
         fail("%s not found (apt-get install qemu-system-arm)" % QEMU, 1)
     if args.pty_link:
-        d = os.path.dirname(os.path.abspath(args.pty_link))
-        if not os.path.isdir(d) or not os.access(d, os.W_OK | os.X_OK):
-            fail("--pty-link %s: %s is not a writable folder" % (args.pty_link, d))
-        if os.path.lexists(args.pty_link) and not os.path.islink(args.pty_link):
-            fail("--pty-link %s: exists and is not a symlink (not replaced)" % args.pty_link)
+        check_pty_link(args.pty_link)
     check_dir("--state-dir", args.state_dir)
     elf = firmware(args.heapsize)
     try:

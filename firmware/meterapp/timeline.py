@@ -138,8 +138,7 @@ class Timeline:
         if self.t is None:
             return
         if self.t < old:
-            self.advance(old)  # what was due before the setting, on the old offset
-        self.m.energy.advance(self.board_ms(old))
+            self.advance(old)  # what was due before the setting (energy too), on the old offset
         self.off = self.clock.offset_ms
         self.t = new
         if abs(new - old) >= SHIFT_LIMIT_S:

@@ -42,6 +42,14 @@ def port_in_use(port):
         s.close()
 
 
+def constant_curve(p_import, q_import):
+    """A load curve file (hal/sim_metering.py format) of one constant import step -> path."""
+    path = os.path.join(ROOT, "build", "curve-%dw-%dvar.txt" % (p_import, q_import))
+    with open(path, "w") as f:
+        f.write("# constant load\n00:00, %d, 0, %d, 0\n" % (p_import, q_import))
+    return path
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))

@@ -18,9 +18,9 @@ import time
 import pytest
 from gurux_dlms.enums import DataType
 
-from conftest import ROOT, Meter
+from conftest import ROOT, Meter, constant_curve
 from lp1_fixture import UTC, dt_utc
-from test_interop_gurux import encode_datetime, management
+from test_interop_gurux import encode_datetime, management, split_datetime
 
 CLOCK = "0-0:1.0.0.255"
 LP1 = "1-0:99.1.0.255"
@@ -36,23 +36,13 @@ EV_DOWN, EV_UP, EV_OLD, EV_NEW = 1, 2, 4, 5
 
 @pytest.fixture(scope="module")
 def curve():
-    path = os.path.join(ROOT, "build", "curve-3600w.txt")
-    with open(path, "w") as f:
-        f.write("# constant load (hal/sim_metering.py format)\n00:00, 3600, 0, 900, 0\n")
-    return path
-
-
-def meter_local(m):
-    """The meter's local wall time (naive) from its clock attribute."""
-    raw = bytes(m.get(8, CLOCK, 2))
-    return datetime.datetime(int.from_bytes(raw[:2], "big"), raw[2], raw[3], raw[5], raw[6],
-                             raw[7])
+    return constant_curve(LOAD_W, LOAD_W // 4)
 
 
 def shift_clock(m, seconds):
     """SET the clock to its own local time + seconds (deviation and status 'not specified':
     KSMW 5.4 ignores them)."""
-    local = meter_local(m) + datetime.timedelta(seconds=seconds)
+    local = split_datetime(bytes(m.get(8, CLOCK, 2)))[0] + datetime.timedelta(seconds=seconds)
     return m.set(8, CLOCK, 2, encode_datetime(local), DataType.OCTET_STRING)
 
 

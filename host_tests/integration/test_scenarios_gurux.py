@@ -8,14 +8,13 @@ schedule and script table (KSMW 5.7.2) written by the client. The tables' 2016 d
 replayed on the same days of 2027 (same weekdays, EU season changes on 28 March and 31
 October): the profiles store time from 2020 on (meterapp/ringstore.py)."""
 import datetime
-import os
 import time
 
 import pytest
 from gurux_dlms import GXStructure, GXUInt16, GXArray
 from gurux_dlms.enums import DataType
 
-from conftest import ROOT, Meter
+from conftest import Meter, constant_curve
 from lp1_fixture import UTC, dt_utc
 from test_interop_gurux import management
 from test_profile_gurux import by_range, select
@@ -30,10 +29,7 @@ PDN, CDI, DST = 0x80, 0x10, 0x08
 
 @pytest.fixture(scope="module")
 def curve():
-    path = os.path.join(ROOT, "build", "curve-4kw.txt")
-    with open(path, "w") as f:
-        f.write("# constant load (hal/sim_metering.py format)\n00:00, 4000, 0, 1000, 0\n")
-    return path
+    return constant_curve(4000, 1000)
 
 
 def start(curve, local, dev, speed):
