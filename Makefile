@@ -16,7 +16,8 @@ MICROPYPATH := build/fw-mpy:firmware:host_tests:build/natmod:.frozen:build/romfs
 # the GC heap as a board's flash (tools/romfs_host); ROMFS=0: .mpy copied into the heap.
 ROMFS ?= 1
 MPTEST_ROMFS := $(if $(filter 1,$(ROMFS)),--romfs build/fw.romfs build/fw-mpy --tests build/tests.romfs)
-UNIT := $(sort $(wildcard host_tests/unit/test_*.py)) $(wildcard host_tests/alloc/test_*.py)
+ALLOC := $(sort $(wildcard host_tests/alloc/test_*.py))
+UNIT := $(sort $(wildcard host_tests/unit/test_*.py)) $(ALLOC)
 
 .PHONY: setup run test test-cpython test-mp test-integration test-unix32 natmods mpy bench catalog \
 	clean firmware test-boards deploy test-qemu run-qemu
@@ -74,15 +75,21 @@ mpy: setup
 	$(VPY) tools/build_mpy.py --tests
 	$(VPY) tools/build_romfs.py build/tests-mpy build/tests.romfs
 
+# one fresh MicroPython process per test function:
+# $(call mptests,BINARY,MICROPYPATH,FILES,EXTRA ARGS,LABEL)
+define mptests
+@fail=0; n=0; for t in $(3); do \
+		for f in $$(sed -n 's/^def \(test_[A-Za-z0-9_]*\).*/\1/p' $$t); do n=$$((n+1)); \
+		MICROPYPATH=$(2) $(1) -X heapsize=$(MPTEST_HEAP) host_tests/mptest.py \
+			$(4) --only $$f $$t > build/mptest.out 2>&1 \
+			|| { fail=$$((fail+1)); cat build/mptest.out; }; done; done; \
+	echo "$(5): $$((n-fail)) passed, $$fail failed"; test $$fail = 0
+endef
+
 test-mp: setup natmods mpy
 	@# each test function in a fresh board-sized heap: a board builds its meter once, the
 	@# tests build one per test
-	@fail=0; n=0; for t in $(UNIT); do \
-		for f in $$(sed -n 's/^def \(test_[A-Za-z0-9_]*\).*/\1/p' $$t); do n=$$((n+1)); \
-		MICROPYPATH=$(MICROPYPATH) $(MPY) -X heapsize=$(MPTEST_HEAP) host_tests/mptest.py \
-			$(MPTEST_ROMFS) --only $$f $$t > build/mptest.out 2>&1 \
-			|| { fail=$$((fail+1)); cat build/mptest.out; }; done; done; \
-	echo "micropython: $$((n-fail)) passed, $$fail failed"; test $$fail = 0
+	$(call mptests,$(MPY),$(MICROPYPATH),$(UNIT),$(MPTEST_ROMFS),micropython)
 
 test-integration: setup
 	$(VPY) -m pytest -q host_tests/integration
@@ -97,6 +104,8 @@ firmware: setup
 UNIX32_HEAP ?= 160k
 test-unix32: setup
 	@sh tools/build_firmware.sh unix32
+	@# the heap_lock tests on 31-bit small ints (time kept in meter seconds, issue #12)
+	$(call mptests,build/firmware/unix32/micropython,host_tests:host_tests/unit:.frozen,$(ALLOC),,unix32 heap_lock)
 	METER_RUNTIME=unix32 METER_HEAP=$(UNIX32_HEAP) $(VPY) -m pytest -q host_tests/integration
 
 # the Cortex-M4 meter under qemu-system-arm (boards/qemu_mps2_an386, tools/run_qemu.py): its

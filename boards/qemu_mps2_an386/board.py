@@ -30,6 +30,7 @@ import time
 from machine import mem32
 from micropython import const
 
+from dlms.util.timeconv import secs_from_unix
 from hal.base import Board
 
 # CMSDK APB UART registers (Arm CMSDK technical reference: DATA, STATE, CTRL, INTSTATUS,
@@ -113,7 +114,8 @@ class QemuBoard(Board):
         import _mps2
 
         self._rtc = _mps2.rtc
-        self.fill_lp1 = cfg.get("fill_lp1")
+        f = cfg.get("fill_lp1")  # unix seconds (tools/run_qemu.py)
+        self.fill_lp1 = None if f is None else secs_from_unix(int(f))
         self.heap_report = bool(cfg.get("heap_report"))
         self.speed = max(1, int(cfg.get("speed", 1)))
         self._start = cfg.get("start")
@@ -125,21 +127,23 @@ class QemuBoard(Board):
         while self._rtc() == t:
             pass
         self._t0 = time.ticks_ms()
-        self._base = (t + 1) * 1000
+        self._bs = secs_from_unix(t + 1)  # meter seconds at ticks _t0
         self._run = self._start is None  # a set start: the clock waits until ready()
         if not self._run:
-            self._base = int(self._start) * 1000
+            self._bs = secs_from_unix(int(self._start))
 
-    def now_ms(self):
-        if not self._run:
-            return self._base
-        now = time.ticks_ms()
-        d = time.ticks_diff(now, self._t0)
-        if d > 0x4000000:  # re-base well before ticks_diff wraps (2**29 ms)
-            self._base += d * self.speed
-            self._t0 = now
-            d = 0
-        return self._base + d * self.speed
+    def now(self, t):
+        d = 0
+        if self._run:
+            d = time.ticks_diff(time.ticks_ms(), self._t0)
+            if d >= 1000:  # whole real seconds into the base: small ints only
+                n = d // 1000
+                self._bs += n * self.speed
+                self._t0 = time.ticks_add(self._t0, n * 1000)
+                d -= n * 1000
+            d *= self.speed
+        t[0] = self._bs + d // 1000
+        t[1] = d % 1000
 
     def ticks_ms(self):
         return time.ticks_ms()

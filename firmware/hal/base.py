@@ -2,7 +2,9 @@
 """Board contract used by the meter application (architecture guide 2.1, hal/).
 
 A board provides:
-  now_ms()        UTC milliseconds since 1970-01-01 (RTC; epoch-corrected)
+  now(t)          the RTC into the list t: t[0] UTC seconds since 2020-01-01 (the meter's
+                  seconds, dlms/util/timeconv.py), t[1] milliseconds 0..999; one read,
+                  small ints: nothing allocated on a 32-bit port
   ticks_ms()      monotonic milliseconds
   optical_port()  a non-blocking stream (read/readinto/write + poll) carrying HDLC, or None
   tcp_endpoint()  (host, port) for the IEC 62056-47 wrapper, or None
@@ -20,8 +22,9 @@ A board provides:
                   keeps its watchdog fed so files can still be copied
 
 Metering front-end (a metering IC's driver on a board, hal/sim_metering.py on the host):
-  energy(out, board_ms)      add the energy measured since the last call to out[0..3] in
-                             mWh/mvarh (+A, -A, +R, -R); the first call starts measuring
+  energy(out, s, ms)         add the energy measured since the last call (board time s + ms,
+                             as now() counts it) to out[0..3] in mWh/mvarh (+A, -A, +R,
+                             -R); the first call starts measuring
   instant(c, d, e, phases, utc_s)
                              instantaneous value of OBIS 1-0:c.d.e (KSMW 5.9.1) in V, A, W,
                              var, VA, Hz, degrees or a ratio
@@ -35,7 +38,7 @@ class Board:
     hdlc_inter_octet_ms = 200
     tcp_handshake_ms = None  # None: the TCP port's HANDSHAKE_MS (meterapp/ports.py)
 
-    def now_ms(self):
+    def now(self, t):
         raise NotImplementedError
 
     def ticks_ms(self):

@@ -6,7 +6,7 @@ tools/run_meter.py), DLMS wrapper on a TCP socket, metering from a replayed load
 "D" power-fail warning, "B" demand reset button; end of file = power fail)."""
 import time
 
-from dlms.util.timeconv import EPOCH_SHIFT
+from dlms.util.timeconv import PORT_EPOCH_S, secs_from_unix
 from hal.base import Board
 
 
@@ -22,7 +22,7 @@ class HostBoard(Board):
         self.state_dir = None
         self.pki_dir = None
         self.heap_report = False
-        self.fill_lp1 = None  # --fill-lp1 T0: LP1 holds 5760 test entries from unix time T0
+        self.fill_lp1 = None  # --fill-lp1 T0 (unix s): LP1 holds 5760 test entries from T0
         self.speed = 1
         self.start = None  # unix seconds of the simulated clock at boot
         self.curve_file = None
@@ -51,7 +51,7 @@ class HostBoard(Board):
                 self.identity = dict(self.identity, meter_type="100")
                 i -= 1
             elif k == "--fill-lp1":
-                self.fill_lp1 = int(v)
+                self.fill_lp1 = secs_from_unix(int(v))
             elif k == "--speed":  # simulated seconds per real second, >= 1 (run_meter.py)
                 self.speed = max(1, int(v))
             elif k == "--start":  # unix seconds
@@ -69,16 +69,29 @@ class HostBoard(Board):
                 i -= 1
             i += 2
         self._t0 = None  # the simulated clock stands still until the meter is ready
-        self._base = (self.start * 1000 if self.start is not None
-                      else time.time_ns() // 1000000 + EPOCH_SHIFT * 1000)
+        self._base = (secs_from_unix(self.start) * 1000 if self.start is not None
+                      else self._os_ms())  # meter milliseconds at _t0
         self._ctl = None
 
-    def now_ms(self):
+    @staticmethod
+    def _os_ms():
+        return time.time_ns() // 1000000 + PORT_EPOCH_S * 1000
+
+    def now(self, t):
         if self.speed == 1 and self.start is None:
-            return time.time_ns() // 1000000 + EPOCH_SHIFT * 1000
-        if self._t0 is None:
-            return self._base
-        return self._base + time.ticks_diff(time.ticks_ms(), self._t0) * self.speed
+            ms = self._os_ms()
+        elif self._t0 is None:
+            ms = self._base
+        else:
+            now = time.ticks_ms()
+            d = time.ticks_diff(now, self._t0)
+            if d > 3600000:  # folded in hourly: ticks_diff spans half the ticks period
+                self._base += d * self.speed
+                self._t0 = now
+                d = 0
+            ms = self._base + d * self.speed
+        t[0] = ms // 1000
+        t[1] = ms % 1000
 
     def ready(self):
         """The meter serves: a simulated clock starts running at --start."""

@@ -33,9 +33,9 @@ the watchdog from a timer so files can be copied; machine.reset() starts the met
 """
 import time
 
-from dlms.util.timeconv import EPOCH_SHIFT
+from dlms.util.timeconv import PORT_EPOCH_S
 from hal.base import Board
-from hal.ticks import ticks_diff, ticks_ms
+from hal.ticks import ticks_add, ticks_diff, ticks_ms
 
 ROLES = ("optical", "mbus", "rs485", "modem")
 QUANTITIES = ("+A", "-A", "+R", "-R")
@@ -43,7 +43,6 @@ _UART_PINS = ("tx", "rx", "de", "power", "pwrkey")
 _POLL = 3  # MP_STREAM_POLL
 _POLLIN = 1
 _POLLOUT = 4
-_SHIFT_MS = EPOCH_SHIFT * 1000
 DEBOUNCE_MS = 50
 CONFIG_KEYS = ("serial", "meter_type", "tcp_port", "ip", "wifi", "metering", "s0_imp_kwh",
                "uart2")
@@ -186,6 +185,8 @@ class MachineBoard(Board):
         if "power_fail" in pins:
             self._input(pins["power_fail"], "D")
         self._rtc_ok = self.hw.RTC().datetime()[0] >= pins.get("rtc_min_year", 2025)
+        self._es = None  # the RTC second (port epoch) whose edge was at ticks _ek
+        self._ek = 0
 
     # ------------------------------------------------------------------ configuration
     def _path(self, name):
@@ -368,8 +369,31 @@ class MachineBoard(Board):
         return nic
 
     # ------------------------------------------------------------------ clock, watchdog
-    def now_ms(self):
-        return time.time_ns() // 1000000 + _SHIFT_MS
+    def now(self, t):
+        """RTC seconds (time.time(): a small int on a 2000-epoch port until 2034) and the
+        milliseconds since its last second edge, followed with ticks_ms from an edge
+        measured by time.time_ns() (a big int on 32 bits: measured again only when ticks and
+        RTC disagree on the second, i.e. when the crystals drifted by a few ms)."""
+        s = time.time()
+        k = ticks_ms()
+        es = self._es
+        if es is not None:
+            d = ticks_diff(k, self._ek)
+            if d >= 1000:
+                n = d // 1000
+                es += n
+                d -= n * 1000
+                self._ek = ticks_add(self._ek, n * 1000)
+                self._es = es
+        if es != s or d < 0:
+            ns = time.time_ns()
+            k = ticks_ms()
+            s = ns // 1000000000
+            d = ns // 1000000 % 1000
+            self._es = s
+            self._ek = ticks_add(k, -d)
+        t[0] = s + PORT_EPOCH_S
+        t[1] = d
 
     def ticks_ms(self):
         return ticks_ms()

@@ -52,7 +52,7 @@ class S0Metering:
         self.last[q] = t
         self.n[q] = (self.n[q] + 1) & _WRAP
 
-    def energy(self, out, board_ms):
+    def energy(self, out, s, ms):
         """Add the energy of the impulses since the last call to out[0..3] (mWh/mvarh); the
         first call only starts measuring (impulses before it are dropped)."""
         n = self.n

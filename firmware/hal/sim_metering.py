@@ -62,9 +62,12 @@ class SimMetering:
     def __init__(self, local, curve=None, phases=3):
         """local(utc_s) -> local wall seconds (the meter clock's)."""
         self.local = local
-        self.curve = curve or DEFAULT_CURVE
+        # small ints: a frozen constant tuple holds ints beyond +-8191 as long ints (mpy-tool
+        # emits them so for any target), and arithmetic with those allocates
+        self.curve = tuple(tuple(x + 0 for x in st) for st in curve or DEFAULT_CURVE)
         self.phases = phases
-        self.t = None  # ms of the last energy() call
+        self.ts = None  # board time of the last energy() call: ts s + tms ms
+        self.tms = 0
         self.rem = [0, 0, 0, 0]  # W x ms not yet handed out as mWh
         self.nxt = 0
 
@@ -87,27 +90,35 @@ class SimMetering:
         s = self.curve[self._step(self.local(utc_s) % DAY)]
         return s[1], s[2], s[3], s[4]
 
-    def energy(self, out, utc_ms):
-        """Add the energy since the last call (mWh/mvarh: +A, -A, +R, -R) to out[0..3]; the
-        first call only starts the integration."""
-        t = self.t
-        self.t = utc_ms
-        if t is None or utc_ms <= t:
+    def energy(self, out, s, ms):
+        """Add the energy since the last call (board time s seconds + ms, as the RTC counts
+        them, hal/base.py) to out[0..3] (mWh/mvarh: +A, -A, +R, -R); the first call only
+        starts the integration. Per call of one second nothing is allocated on a 32-bit
+        port: every value stays a small int."""
+        ts = self.ts
+        tms = self.tms
+        self.ts = s
+        self.tms = ms
+        if ts is None or s < ts or s == ts and ms <= tms:
             return
         c = self.curve
         rem = self.rem
-        while t < utc_ms:
-            loc = self.local(t // 1000)
-            sod = loc % DAY
+        while ts < s or ts == s and tms < ms:
+            sod = self.local(ts) % DAY
             k = self._step(sod)
-            end = min(utc_ms, t + (self.nxt - sod) * 1000 - t % 1000)
-            dt = end - t
-            s = c[k]
+            es = ts + self.nxt - sod  # the next step of the curve (a whole second)
+            ems = 0
+            if es >= s:
+                es = s
+                ems = ms
+            dt = (es - ts) * 1000 + ems - tms  # at most a day: < 2^30 ms
+            p = c[k]
             for i in range(4):
-                x = rem[i] + s[i + 1] * dt
+                x = rem[i] + p[i + 1] * dt
                 out[i] += x // 3600
                 rem[i] = x % 3600
-            t = end
+            ts = es
+            tms = ems
 
     def phase_power(self, utc_s, k, phases):
         """(+P, -P, +Q, -Q) in W/var of phase k (1..3), or of all phases (k = 0)."""

@@ -16,6 +16,7 @@ from struct import pack_into, unpack_from
 
 from dlms.apdu import axdr
 from dlms.cosem.base import OTHER_REASON, SUCCESS, obis
+from dlms.util import timeconv as tc
 
 LOCK_S = 900
 SCRIPT = "0-0:10.0.1.255"
@@ -29,13 +30,14 @@ class Billing:
     def __init__(self, meter):
         self.m = meter
         self.store = meter.store
-        self.lock_until = 0  # UTC s
+        self.lock_until = 0  # meter seconds (UTC)
         self.counter = meter.profiles.get(COUNTER)
         self._trigger = 0
         self._buf = bytearray(5)
         v = self.store.read("billing") if self.store is not None else None
         if v and len(v) == 5:
-            n, self.lock_until = unpack_from(">BI", v)
+            n, t = unpack_from(">BI", v)
+            self.lock_until = tc.secs_from_record(t)
             self.counter.value = (axdr.UINT8, n)
         cat = meter.catalog
         script = cat.boot_object(obis(SCRIPT))

@@ -138,8 +138,9 @@ def provision(certs, files):
             certs.provision(slot, files[fname])
 
 
-def build(title, store, now_ms=None, pki=None):
-    """-> (clients by SAP, DeviceSecurity, COSEM objects of KSMW Tables 7 and 8)."""
+def build(title, store, now_s=None, pki=None):
+    """-> (clients by SAP, DeviceSecurity, COSEM objects of KSMW Tables 7 and 8); now_s():
+    board seconds (the pending key's 24 h)."""
     master = MasterKey(TEST_MASTER_KEY)
     if store is not None:
         v = store.read("master")
@@ -147,7 +148,7 @@ def build(title, store, now_ms=None, pki=None):
             master.key = v
         master._save = lambda k: store.write("master", k)
     device = DeviceSecurity(title, master)
-    device.certs = CertStore(device, store, now_ms)
+    device.certs = CertStore(device, store, now_s)
     if pki:
         provision(device.certs, pki)
     r = roles()

@@ -15,6 +15,7 @@ from struct import pack_into, unpack_from
 from dlms.apdu import axdr
 from dlms.cosem.base import SUCCESS, TYPE_UNMATCHED, CosemObject, no_data, obis
 from dlms.cosem.ic005_demand_register import DemandRegister
+from dlms.util import timeconv as tc
 
 WH, VARH, W, VAR = 30, 32, 27, 29
 UNITS = (WH, WH, VARH, VARH)
@@ -78,7 +79,7 @@ class _MaxDemand(_Cumulative):
         elif attr == 5:
             e = self.e
             t = e.md_t[self.k]
-            w.octets(e.clock.datetime(bytearray(12), t * 1000) if t else UNSET)
+            w.octets(e.clock.datetime(bytearray(12), t) if t else UNSET)
         else:
             return super().get(attr, w, ctx)
         return SUCCESS
@@ -113,7 +114,8 @@ class Energy:
         self.md_t = [0] * 4  # 0: never captured
         self.cum = [0] * 4
         self.delta = [0, 0, 0, 0]
-        self.bt = None  # board ms integrated up to
+        self.bs = None  # board time integrated up to: bs s + bms ms
+        self.bms = 0
         self.drem = [0, 0, 0, 0]  # demand integral remainders (tenths of W.s)
         self._buf = bytearray(_REC_SIZE)
         self._load()
@@ -134,22 +136,25 @@ class Energy:
         return out
 
     def _now12(self):
-        return self.clock.datetime(bytearray(12), self.now_s() * 1000)
+        return self.clock.datetime(bytearray(12), self.now_s())
 
     # ------------------------------------------------------------------ metering
-    def advance(self, board_ms):
-        """Integrate the front-end's energy up to board time board_ms (HAL clock, not the
+    def advance(self, s, ms):
+        """Integrate the front-end's energy up to board time s + ms (the HAL's RTC, not the
         meter clock: a clock setting moves no energy). Board time only moves forward and
         never past the board's now: energy is what was measured, never anticipated."""
-        now = self.clock.now_ms()
-        if board_ms > now:
-            board_ms = now
-        if self.bt is not None and board_ms <= self.bt:
+        n = self.clock.board()
+        if s > n[0] or s == n[0] and ms > n[1]:
+            s = n[0]
+            ms = n[1]
+        bs = self.bs
+        if bs is not None and (s < bs or s == bs and ms <= self.bms):
             return
-        self.bt = board_ms
+        self.bs = s
+        self.bms = ms
         d = self.delta
         d[0] = d[1] = d[2] = d[3] = 0
-        self.front.energy(d, board_ms)
+        self.front.energy(d, s, ms)
         wh = self.wh
         mwh = self.mwh
         on = self.on
@@ -183,7 +188,7 @@ class Energy:
     def interrupt_demand(self, t):
         """A clock adjustment (KSMW 5.3, 5.4): the running demand periods end now; the next
         ones run from t (UTC s) to the next period end."""
-        start = self.clock.datetime(bytearray(12), t * 1000)
+        start = self.clock.datetime(bytearray(12), t)
         for r in self.demand:
             r.interrupt(t, start)
 
@@ -215,7 +220,7 @@ class Energy:
         self.wh[:] = f[0:12]
         self.mwh[:] = f[12:24]
         self.md[:] = f[24:28]
-        self.md_t[:] = f[28:32]
+        self.md_t[:] = [tc.secs_from_record(x) for x in f[28:32]]
         self.cum[:] = f[32:36]
 
     def save(self):

@@ -45,7 +45,7 @@ class Meter:
         self.system_title = system_title(ident["manufacturer"], ident["serial"])
         d = board.store_dir()  # the board names the folder, the application owns the store
         self.store = store = RecordStore(d) if d is not None else None
-        self.clock = clock = Clock(obis("0-0:1.0.0.255"), board.now_ms)
+        self.clock = clock = Clock(obis("0-0:1.0.0.255"), board.now)
         self.timeline = tl = Timeline(self, board)
         clock.on_adjust = tl.adjusted
         self.metering = front = board.metering(clock.local)
@@ -55,7 +55,7 @@ class Meter:
         self.objects = objs = [None] * MAX_OBJECTS
         del objs[:]
         self.clients, self.device, sec = cl.build(
-            self.system_title, store, board.now_ms, board.pki())
+            self.system_title, store, lambda: clock.board()[0], board.pki())
         objs += sec
         del sec
         _settle()  # between stages: freed temporaries become larger holes (the
@@ -123,9 +123,9 @@ class Meter:
         if ra.ln[4] != 1:
             return
         tl = self.timeline
-        self.energy.advance(tl.board_ms(tl.now_s()))
+        tl.energy_to(tl.now_s())
         self.energy.tariff(ra)
-        self.profiles.get("0-0:99.98.11.255").capture(None, self.timeline.now_s() * 1000)
+        self.profiles.get("0-0:99.98.11.255").capture(None, tl.now_s())
 
     def power_down(self):
         """Board power-fail warning (hal): persist, the outage starts now."""

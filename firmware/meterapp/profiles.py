@@ -283,7 +283,7 @@ class Profiles:
         w = _Probe()
         if lim is not None and lim.get(2, w, None) == SUCCESS and w.v is not None and d >= w.v:
             self.get("0-0:96.7.19.255").value = (axdr.UINT32, d)
-            self.get("1-0:99.97.0.255").capture(None, up_s * 1000)
+            self.get("1-0:99.97.0.255").capture(None, up_s)
 
     # ------------------------------------------------------------------ opt-in/out (5.7.2)
     def opt(self, k, enable):
@@ -310,7 +310,7 @@ class Profiles:
                 continue
             self.opt(k, on)
             self.event("0-0:99.98.0.255", "0-0:96.11.0.255", EV_OPT[k][on],
-                       None, self.meter.timeline.now_s() * 1000)
+                       None, self.meter.timeline.now_s())
         return SUCCESS
 
     def display_script(self, script_id, ctx):
@@ -350,7 +350,7 @@ class Profiles:
                 self._lp(1, self.lp2, t)
         p = self.pq.period
         if p and t % p == 0:
-            self.pq.capture(None, t * 1000)
+            self.pq.capture(None, t)
             self._captured(2)
 
     def _lp(self, k, lp, t):
@@ -360,7 +360,7 @@ class Profiles:
             st[4 + k] = 1
             return
         s.cdi = bool(st[4 + k])
-        if lp.capture(None, t * 1000) != SUCCESS:  # the ring could not be written
+        if lp.capture(None, t) != SUCCESS:  # the ring could not be written
             self.flag_all(ERR_FLAGS)
         st[2 + k] = 0
         st[4 + k] = st[k]
@@ -374,13 +374,13 @@ class Profiles:
             s.flags &= ~PERIODIC
             self._save()
 
-    def event(self, log_ln, event_ln, code, ctx=None, t_ms=None):
+    def event(self, log_ln, event_ln, code, ctx=None, t=None):
         """An event for a log (KSMW 8): the event object takes the code, the log captures
-        it (at t_ms when the event happened earlier, e.g. KSMW 5.9.2 start times)."""
+        it (at meter second t when the event happened earlier, e.g. KSMW 5.9.2 start times)."""
         ev = self.get(event_ln)
         if ev is not None:
             ev.value = (axdr.UINT8, code)
-        return self.get(log_ln).capture(ctx, t_ms)
+        return self.get(log_ln).capture(ctx, t)
 
     def configuration(self, a, service, cid, ln, index):
         """Server hook after a client's successful SET or ACTION (KSMW 5.13): every SET, and
@@ -411,5 +411,5 @@ class Profiles:
         lp.reset()
         n = lp.entries if count is None else count
         for k in range(n):
-            lp.append((t0_s + 900 * k) * 1000, (None,) + lp1_row(k))
+            lp.append(t0_s + 900 * k, (None,) + lp1_row(k))
         return n

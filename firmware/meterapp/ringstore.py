@@ -2,9 +2,9 @@
 """Ring stores of fixed-size records for profile buffers (Blue Book 4.3.6, sort FIFO).
 
 A record is  seq u32 | time u32 | payload | CRC-16/X.25 (little-endian) over seq..payload.
-seq counts the captures of one generation from 1; time is UTC seconds since 2020-01-01
-(T_EPOCH: the value stays a 31-bit small int until 2054, so comparisons never allocate on a
-32-bit board). The buffer holds the last `cap` sequence numbers; entry k (1 = oldest) is
+seq counts the captures of one generation from 1; time is the meter's UTC seconds since
+2020-01-01 (dlms/util/timeconv.py: a 31-bit small int until 2054, so comparisons never
+allocate on a 32-bit board). The buffer holds the last `cap` sequence numbers; entry k (1 = oldest) is
 seq head - entries + k, stored in slot (seq - 1) % P.
 
 FileRing keeps P = nseg * n slots in nseg segment files `<root>/<name hex>/<i>` of n records,
@@ -30,7 +30,6 @@ from micropython import const
 from dlms.util.crc16 import fcs
 from meterapp.nvstore import makedirs
 
-T_EPOCH = const(1577836800)  # 2020-01-01T00:00:00Z in unix seconds
 REC_HDR = const(8)  # seq(4) time(4); the CRC closes the record
 REC_OVERHEAD = const(10)
 SEG_HDR = const(10)
@@ -44,9 +43,9 @@ def _u32(b, o):
     return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]
 
 
-def raw_time(utc_s):
-    """UTC seconds -> the record's time field (0 before 2020)."""
-    return utc_s - T_EPOCH if utc_s > T_EPOCH else 0
+def raw_time(t):
+    """Meter seconds -> the record's time field (0 before 2020)."""
+    return t if t > 0 else 0
 
 
 def record_time(rec):

@@ -35,7 +35,8 @@ class Timeline:
         self.board = board
         self.clock = meter.clock
         self.t = None  # UTC seconds processed
-        self.off = 0  # clock offset (ms) of the instants processed: meter time -> board time
+        self.off_s = 0  # clock offset of the instants processed: meter time -> board time
+        self.off_ms = 0
         self.alive = bytearray(5)
         self.down = None  # power-down instant found at power up
         self.tickers = []  # IC 20 / IC 22 objects (a list: iterating it allocates nothing)
@@ -44,11 +45,22 @@ class Timeline:
         """The instant being processed (the clock holds it during a step), else now."""
         return self.clock.utc()
 
-    def board_ms(self, t):
-        """Board (metering) time of meter instant t (UTC s) under the offset the steps were
-        processed with: a clock setting changes the mapping only after what was due before
-        it (energy integrates board time, KSMW 5.2: a setting moves no energy)."""
-        return t * 1000 - self.off
+    def energy_to(self, t):
+        """Energy integrated up to the board (metering) time of meter instant t under the
+        offset the steps were processed with: a clock setting changes the mapping only
+        after what was due before it (energy integrates board time, KSMW 5.2: a setting
+        moves no energy)."""
+        s = t - self.off_s
+        ms = self.off_ms
+        if ms:
+            self.m.energy.advance(s - 1, 1000 - ms)
+        else:
+            self.m.energy.advance(s, 0)
+
+    def _offset(self):
+        c = self.clock
+        self.off_s = c.off_s
+        self.off_ms = c.off_ms
 
     # ------------------------------------------------------------------ tickers
     def add_ticker(self, o):
@@ -100,16 +112,16 @@ class Timeline:
 
     def _step(self, a, b):
         c = self.clock
-        c.at_ms = b * 1000
+        c.at_s = b
         try:
             self._process(b)
         finally:
-            c.at_ms = None
+            c.at_s = None
 
     def _process(self, b):
         m = self.m
         self.t = b
-        m.energy.advance(self.board_ms(b))
+        self.energy_to(b)
         if b % QUARTER == 0:
             m.energy.tick(b)
         m.profiles.periodic(b)
@@ -131,7 +143,7 @@ class Timeline:
 
     # ------------------------------------------------------------------ events
     def _event(self, code, t_s):
-        self.m.profiles.event(STANDARD_LOG, STANDARD_EVENT, code, None, t_s * 1000)
+        self.m.profiles.event(STANDARD_LOG, STANDARD_EVENT, code, None, t_s)
 
     def adjusted(self, old, new):
         """Clock hook (IC 8 on_adjust): the clock moved from old to new (UTC s)."""
@@ -139,7 +151,7 @@ class Timeline:
             return
         if self.t < old:
             self.advance(old)  # what was due before the setting (energy too), on the old offset
-        self.off = self.clock.offset_ms
+        self._offset()
         self.t = new
         if abs(new - old) >= SHIFT_LIMIT_S:
             self._interrupt_demand(old, new)
@@ -157,11 +169,11 @@ class Timeline:
         # runs from the new time to the next period end (no period longer than 900 s of
         # metering, so a setting back cannot inflate the maximum demand)
         c = self.clock
-        c.at_ms = old * 1000
+        c.at_s = old
         try:
             self.m.energy.interrupt_demand(new)
         finally:
-            c.at_ms = None
+            c.at_s = None
 
     # ------------------------------------------------------------------ power
     def _alive(self, t):
@@ -181,22 +193,23 @@ class Timeline:
         store = m.store
         v = store.read("alive") if store is not None else None
         now = c.utc()
-        m.energy.advance(self.board.now_ms())  # the metering starts now (board time)
+        b = c.board()
+        m.energy.advance(b[0], b[1])  # the metering starts now (board time)
         if not v or len(v) != 5:
             self._start(now)
             return
-        down = unpack_from(">I", v)[0]
+        down = tc.secs_from_record(unpack_from(">I", v)[0])
         # power reserve exhausted (KSMW 5.4); an RTC behind the last record lost its time too
         lost = not self.board.rtc_valid() or now < down
         if lost:
             if now < down:
                 print("meter: clock behind the last power-down record: restarted at "
                       "power-down + 1 s, clock invalid (KSMW 5.4)")
-            c.set_utc((down + 1) * 1000, quiet=True)
+            c.set_utc(down + 1, quiet=True)
             c.status_flags |= tc.STATUS_INVALID
             now = down + 1
             m.profiles.flag_all(m.profiles.CIV_FLAGS)
-        self.off = c.offset_ms
+        self._offset()
         self.down = down
         self._event(EV_POWER_DOWN, down)
         self._event(EV_POWER_UP, now)
@@ -222,12 +235,12 @@ class Timeline:
             self._event(EV_NV_ERROR, now)
             m.guard.record(EV_NV_ERROR)
         self.t = now
-        c.at_ms = now * 1000
+        c.at_s = now
         try:
             m.energy.tick(now)
             self._tick(now)
         finally:
-            c.at_ms = None
+            c.at_s = None
 
     def power_down(self):
         """Board power-fail warning: everything persisted, the outage starts now (the

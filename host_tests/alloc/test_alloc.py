@@ -10,7 +10,12 @@ from dlms.util.crc16 import INIT, update
 
 _BUF = bytearray(bytes(range(256)) * 4)
 _W = Writer(64)
-_CLOCK = Clock(b"\x00\x00\x01\x00\x00\xff", lambda: 1782864000123)
+def _rtc(t):  # 2026-07-01 00:00:00.123 UTC in meter seconds (dlms/util/timeconv.py)
+    t[0] = 205027200
+    t[1] = 123
+
+
+_CLOCK = Clock(b"\x00\x00\x01\x00\x00\xff", _rtc)
 _R = Reader(memoryview(bytes.fromhex("0600001391 12 04C8 0F FF")))
 
 

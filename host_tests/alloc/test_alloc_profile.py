@@ -6,6 +6,8 @@ import os
 
 import micropython
 
+from unitlib import ms_rtc
+
 from dlms.apdu import axdr
 from dlms.apdu.axdr import Writer
 from dlms.cosem.base import obis
@@ -16,7 +18,7 @@ from meterapp.ringstore import FileRing, RamRing
 
 ROOT = "build/test-alloc-profile"
 LN = obis("1-0:99.1.0.255")
-T0 = 1782864000
+T0 = 205027200  # 2026-07-01 00:00:00 UTC in meter seconds (since 2020)
 _W = Writer(2048)
 
 
@@ -25,7 +27,7 @@ class Env:
 
     def __init__(self):
         self.t = T0 * 1000
-        self.clock = Clock(obis("0-0:1.0.0.255"), lambda: self.t)
+        self.clock = Clock(obis("0-0:1.0.0.255"), ms_rtc(lambda: self.t))
         self.objs = [self.clock] + [
             Register(obis("1-0:%d.8.0.255" % c), axdr.UINT32, 0, 30, lambda c=c: c * 1000 + 7)
             for c in (1, 2, 3, 4)]
@@ -100,8 +102,8 @@ def test_selected_rows_and_columns_do_not_allocate():
                             (axdr.UINT16, 3)])
     g = _start(pg.get_selected(2, 2, sel, _W, None))
     assert locked(lambda: _rows(g, 40)) == 40 * (2 + 5 + 5)
-    lo = bytes(env.clock.datetime(bytearray(12), (T0 + 900 * 3) * 1000))
-    hi = bytes(env.clock.datetime(bytearray(12), (T0 + 900 * 50) * 1000))
+    lo = bytes(env.clock.datetime(bytearray(12), T0 + 900 * 3))
+    hi = bytes(env.clock.datetime(bytearray(12), T0 + 900 * 50))
     clock = (axdr.STRUCTURE, [(axdr.UINT16, 8), (axdr.OCTET_STRING, env.clock.ln),
                               (axdr.INT8, 2), (axdr.UINT16, 0)])
     rng = (axdr.STRUCTURE, [clock, (axdr.OCTET_STRING, lo), (axdr.OCTET_STRING, hi),
@@ -123,8 +125,8 @@ def test_clock_set_back_scan_does_not_allocate_per_row():
     for _ in range(20):
         env.t += 900000
         pg.capture()
-    lo = bytes(env.clock.datetime(bytearray(12), T0 * 1000))
-    hi = bytes(env.clock.datetime(bytearray(12), (T0 + 900 * 100) * 1000))
+    lo = bytes(env.clock.datetime(bytearray(12), T0))
+    hi = bytes(env.clock.datetime(bytearray(12), T0 + 900 * 100))
     clock = (axdr.STRUCTURE, [(axdr.UINT16, 8), (axdr.OCTET_STRING, env.clock.ln),
                               (axdr.INT8, 2), (axdr.UINT16, 0)])
     rng = (axdr.STRUCTURE, [clock, (axdr.OCTET_STRING, lo), (axdr.OCTET_STRING, hi),

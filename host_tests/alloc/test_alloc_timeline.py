@@ -7,7 +7,7 @@ import micropython
 
 from unitlib import FakeBoard, Session
 
-T = 1768348800 + 10  # 2026-01-14 00:00:10 UTC
+T = 190512000 + 10  # 2026-01-14 00:00:10 UTC in meter seconds (since 2020)
 
 
 def test_timeline_second_allocates_nothing():

@@ -35,7 +35,7 @@ import test_x509 as fixtures  # noqa: E402
 from dlms.security import csr, ecc, x509  # noqa: E402
 
 U = datetime.timezone.utc
-DAYS_2000 = datetime.datetime(2000, 1, 1, tzinfo=U)
+EPOCH = datetime.datetime(2020, 1, 1, tzinfo=U)  # meter seconds (dlms/util/timeconv.py)
 
 
 def _raw_pub(key):
@@ -48,7 +48,7 @@ def _priv(key):
 
 
 def _secs(dt):
-    return int((dt - DAYS_2000).total_seconds())
+    return int((dt - EPOCH).total_seconds())
 
 
 def _run_mp(script):

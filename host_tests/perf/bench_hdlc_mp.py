@@ -32,8 +32,9 @@ class Board:
     hdlc_device_address = 17
     hdlc_inter_octet_ms = 200
 
-    def now_ms(self):
-        return 1782864000000
+    def now(self, t):
+        t[0] = 1782864000 - 1577836800  # meter seconds (dlms/util/timeconv.py)
+        t[1] = 0
 
     def store_dir(self):
         return None

@@ -23,10 +23,11 @@ class StoreBoard(Board):
     identity = {"manufacturer": "KFM", "serial": "1KFM0100000001", "meter_type": "200"}
 
     def __init__(self):
-        self.t = T0 * 1000
+        self.s = T0 - 1577836800  # meter seconds (dlms/util/timeconv.py)
 
-    def now_ms(self):
-        return self.t
+    def now(self, t):
+        t[0] = self.s
+        t[1] = 0
 
     def store_dir(self):
         return DIR
@@ -45,7 +46,7 @@ def main():
     n0 = lp1.entries_in_use()
     t0 = time.ticks_ms()
     for _ in range(1440):
-        b.t += 60000
+        b.s += 60
         tl.advance()
     ms = time.ticks_diff(time.ticks_ms(), t0)
     print("timeline_ms_per_day %d %d" % (ms, lp1.entries_in_use() - n0))

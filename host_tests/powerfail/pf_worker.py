@@ -54,7 +54,7 @@ def main(root, mode):
         print("C %d" % c)
         seq = ring.head + 1
         row(rec, seq)
-        ring.append(rec, 1577836800 + seq * 900)  # record time field = seq * 900
+        ring.append(rec, seq * 900)  # record time field: meter seconds (since 2020)
         print("P %d" % seq)
 
 

@@ -167,8 +167,61 @@ def test_rtc_lost_power_reserve():
     fm.reset(rtc_year=2000)  # the port's epoch: the RTC restarted without VBAT
     b = board_module("NUCLEO_H743ZI").make(hw=fm, net=fm.FakeNetwork(), fs=fresh_fs())
     assert not b.rtc_valid()
-    ms = b.now_ms()
-    assert ms > 1735689600000, ms  # unix milliseconds (2025), whatever the port's epoch
+    t = [0, 0]
+    b.now(t)
+    assert 157766400 < t[0] < 283996800 and 0 <= t[1] < 1000, t  # meter s (2025..2029)
+
+
+class _Crystals:
+    """A board's RTC and SysTick in ms (unix epoch, as this port's time.time()); drift moves
+    the RTC alone."""
+
+    def __init__(self, ms):
+        self.rtc = self.tick = ms
+        self.ns_reads = 0
+
+    def time(self):
+        return self.rtc // 1000
+
+    def time_ns(self):
+        self.ns_reads += 1
+        return self.rtc * 1000000
+
+    def ticks_ms(self):
+        return self.tick & 0x3FFFFFFF
+
+    def run(self, ms):
+        self.rtc += ms
+        self.tick += ms
+
+
+def test_rtc_milliseconds_follow_ticks_between_second_edges():
+    import hal.machine_board as mb
+
+    fm.reset()
+    b = board_module("NUCLEO_H743ZI").make(hw=fm, net=fm.FakeNetwork(), fs=fresh_fs())
+    c = _Crystals(1782864000250)  # 2026-07-01 00:00:00.250 UTC
+    saved = mb.time, mb.ticks_ms
+    mb.time, mb.ticks_ms = c, c.ticks_ms
+    try:
+        t = [0, 0]
+        b.now(t)
+        assert t == [205027200, 250] and c.ns_reads == 1  # meter seconds since 2020
+        c.run(500)
+        b.now(t)
+        assert t == [205027200, 750]
+        c.run(300)  # over the second edge: ticks and RTC agree, no time_ns() read
+        b.now(t)
+        assert t == [205027201, 50] and c.ns_reads == 1
+        c.run(3600 * 1000 + 947)  # an hour later: ticks at .997, the RTC 5 ms ahead
+        c.rtc += 5
+        b.now(t)  # the RTC is past its second edge, the ticks are not: measured again
+        assert t == [205030802, 2] and c.ns_reads == 2
+        c.run(100)
+        b.now(t)
+        assert t == [205030802, 102] and c.ns_reads == 2
+    finally:
+        mb.time, mb.ticks_ms = saved
 
 
 def test_esp32_uart2_shared_and_gpio_pins():
@@ -247,9 +300,9 @@ def test_metering_sim_default_and_s0_inputs():
     pin = fm.made["PE9"]
     assert pin.trigger == fm.Pin.IRQ_FALLING and pin.pull == fm.Pin.PULL_UP
     out = [0, 0, 0, 0]
-    m.energy(out, 0)  # starts measuring
+    m.energy(out, 0, 0)  # starts measuring
     pin.fire()
-    m.energy(out, 1000)
+    m.energy(out, 1000, 0)
     assert out == [2000, 0, 0, 0], out  # 1 impulse at 500 imp/kWh = 2 Wh
     rmtree(TMP)
 
@@ -258,29 +311,29 @@ def test_s0_energy_arithmetic():
     m = S0Metering(lambda t: t, imp_kwh=375)
     out = [0, 0, 0, 0]
     m.pulse(0, 0)  # before the first energy() call: not counted
-    m.energy(out, 0)
+    m.energy(out, 0, 0)
     assert out == [0, 0, 0, 0]
     t = 1000
     for _ in range(7):  # 7 x 2666.67 mWh
         m.pulse(0, t)
         t += 1000
-    m.energy(out, t)
+    m.energy(out, t, 0)
     assert out[0] == 18666 and m.rem[0] == 250, (out, m.rem)  # 7e6 = 18666 x 375 + 250
     m.pulse(0, t)
     m.pulse(0, t + 1000)
-    m.energy(out, t + 1000)
+    m.energy(out, t + 1000, 0)
     assert out[0] == 24000 and m.rem[0] == 0, (out, m.rem)  # 9 impulses = 24 Wh exactly
     m.pulse(1, t)  # export, and bounce 5 ms later
     m.pulse(1, t + 5)
-    m.energy(out, t + 10)
+    m.energy(out, t + 10, 0)
     assert out == [24000, 2666, 0, 0], out
     for k, mwh in ((1000, 1000), (800, 1250), (10000, 100)):
         m = S0Metering(None, imp_kwh=k)
         out = [0, 0, 0, 0]
-        m.energy(out, 0)
+        m.energy(out, 0, 0)
         m.pulse(2, 0)
         m.pulse(3, 100)
-        m.energy(out, 100)
+        m.energy(out, 100, 0)
         assert out == [0, 0, mwh, mwh], (k, out)
 
 
@@ -292,7 +345,7 @@ def test_s0_counter_wraps_without_loss():
     for i in range(4):
         m.pulse(0, i * 100)
     assert m.n[0] == 2
-    m.energy(out, 0)
+    m.energy(out, 0, 0)
     assert out[0] == 4000, out
 
 

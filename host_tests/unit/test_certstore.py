@@ -71,6 +71,6 @@ def test_generate_key_pair_and_csr():
     t, vs, ve = der.tlv(body, 0, len(body))
     assert t == der.SEQUENCE and ve == len(body)
     assert pending[1] in body and b"4B464D0005F5E101" in body  # key and CN of the meter
-    d.certs.pending = (pending[0], pending[1], -25 * 3600 * 1000)  # 25 h old: dismissed
+    d.certs.pending = (pending[0], pending[1], -25 * 3600)  # 25 h old: dismissed
     assert c.call(action(SS1, 5, h("1600"))) == h("C701C1FA00")
 

@@ -10,7 +10,7 @@ from dlms.cosem.base import (
 from dlms.cosem.ic005_demand_register import DemandRegister
 from dlms.util import timeconv as tc
 
-T0 = tc.to_unix(2026, 1, 12, 10, 0, 0)  # a quarter-hour boundary (UTC)
+T0 = tc.to_secs(2026, 1, 12, 10, 0, 0)  # a quarter-hour boundary (UTC)
 
 
 class Time:

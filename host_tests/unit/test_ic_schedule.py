@@ -19,7 +19,7 @@ enc = attr_bytes
 
 
 def loc(y, mo, d, hh=0, mi=0, s=0):
-    return tc.to_unix(y, mo, d, hh, mi, s)
+    return tc.to_secs(y, mo, d, hh, mi, s)
 
 
 def entry(t, d):
@@ -235,10 +235,10 @@ def _run_clock(s, clock, t0, t1, step=1):
 def test_dst_spring_and_autumn():
     clock = Clock(obis("0-0:1.0.0.255"), lambda: 0)  # CET/CEST, EU rules
     s, ran = sched(((h("021E0000"), h("FFFFFFFFFF")),), 1)  # 02:30 every day
-    spring = tc.to_unix(2026, 3, 29, 1, 0, 0)  # UTC instant of 02:00 CET -> 03:00 CEST
+    spring = tc.to_secs(2026, 3, 29, 1, 0, 0)  # UTC instant of 02:00 CET -> 03:00 CEST
     hits = _run_clock(s, clock, spring - 3 * 3600, spring + 3 * 3600)
     assert hits == [spring]  # 02:30 does not exist: run once when the clock jumps over it
-    autumn = tc.to_unix(2026, 10, 25, 1, 0, 0)  # 03:00 CEST -> 02:00 CET
+    autumn = tc.to_secs(2026, 10, 25, 1, 0, 0)  # 03:00 CEST -> 02:00 CET
     s, ran = sched(((h("021E0000"), h("FFFFFFFFFF")),), 1)
     hits = _run_clock(s, clock, autumn - 3 * 3600, autumn + 3 * 3600)
     assert hits == [autumn - 1800]  # 02:30 CEST only: the repeated hour is not run again

@@ -40,7 +40,7 @@ def arr(*e):
 
 
 def loc(y, mo, d, hh=0, mi=0, s=0):
-    return tc.to_unix(y, mo, d, hh, mi, s)
+    return tc.to_secs(y, mo, d, hh, mi, s)
 
 
 # ---------------------------------------------------------------- IC 11 special days table

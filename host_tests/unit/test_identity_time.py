@@ -14,13 +14,14 @@ def test_ksmw_5_1_example():
 def test_civil_days_round_trip():
     for y, m, d in ((1970, 1, 1), (2000, 2, 29), (2026, 11, 23), (2099, 12, 31), (1969, 12, 31)):
         assert tc.civil_from_days(tc.days_from_civil(y, m, d)) == (y, m, d)
-    assert tc.days_from_civil(2000, 1, 1) == 10957
+    assert tc.days_from_civil(2000, 1, 1) == -7305  # days since 2020-01-01
+    assert tc.days_from_civil(2020, 1, 1) == 0 and tc.weekday(0) == 3  # a Wednesday
     assert tc.weekday(tc.days_from_civil(2026, 11, 23)) == 1  # a Monday
 
 
 def test_datetime_pack():
     b = bytearray(12)
-    tc.pack_datetime(b, 0, tc.to_unix(2002, 12, 4, 10, 6, 11), 0xFF, 120, 0)
+    tc.pack_datetime(b, 0, tc.to_secs(2002, 12, 4, 10, 6, 11), 0xFF, 120, 0)
     assert bytes(b) == h("07D20C04030A060BFF007800")  # dlms-notes 1.5 example
     assert tc.unpack_datetime(b)[:8] == (2002, 12, 4, 3, 10, 6, 11, 0xFF)
 

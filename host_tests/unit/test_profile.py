@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Profile generic (IC 7, Blue Book 4.3.6) over RAM and file rings (meterapp/ringstore.py).
 The meter's profiles and logs: test_profile_meter.py."""
-from unitlib import h, rmtree
+from unitlib import h, ms_rtc, rmtree
 
 from dlms.apdu import axdr
 from dlms.apdu.axdr import Writer, decode
@@ -9,10 +9,11 @@ from dlms.cosem.base import OTHER_REASON, READ_WRITE_DENIED, SUCCESS, TYPE_UNMAT
 from dlms.cosem.ic003_register import Register
 from dlms.cosem.ic007_profile_generic import ProfileGeneric
 from dlms.cosem.ic008_clock import Clock
+from dlms.util import timeconv as tc
 from meterapp.nvstore import RecordStore
 from meterapp.ringstore import FileRing, RamRing
 
-T0 = 1782864000  # 2026-07-01 00:00:00 UTC (CEST: local 02:00, deviation -120)
+T0 = tc.secs_from_unix(1782864000)  # 2026-07-01 00:00:00 UTC (CEST: local 02:00, dev -120)
 ROOT = "build/test-profile"
 LN = obis("1-0:99.1.0.255")
 CLOCK_LN = obis("0-0:1.0.0.255")
@@ -26,7 +27,7 @@ class Env:
 
     def __init__(self, store=None):
         self.t = T0 * 1000
-        self.clock = Clock(CLOCK_LN, lambda: self.t)
+        self.clock = Clock(CLOCK_LN, ms_rtc(lambda: self.t))
         self.vals = [100, 7, 3]
         self.objs = [self.clock] + [
             Register(ln, axdr.UINT32, 0, 30, (lambda i=i: self.vals[i]))
@@ -94,7 +95,7 @@ def capture(pg, env, n=1, dt=900):
 
 
 def dt(env, t_s):
-    return bytes(env.clock.datetime(bytearray(12), t_s * 1000))
+    return bytes(env.clock.datetime(bytearray(12), t_s))
 
 
 def row(env, t_s, status, e1, e2):
@@ -241,7 +242,8 @@ def test_range_includes_both_boundaries_and_selects_columns():
     # a bound without deviation is meter local time (CEST here)
     assert read(pg, 2, 1, by_range(env, t[3], t[6], deviation=False)) == (axdr.ARRAY, rows[3:7])
     # double-long-unsigned unix time bounds (Gurux)
-    p = (axdr.STRUCTURE, [clock_def(), (axdr.UINT32, t[2]), (axdr.UINT32, t[4]),
+    p = (axdr.STRUCTURE, [clock_def(), (axdr.UINT32, tc.unix_from_secs(t[2])),
+                          (axdr.UINT32, tc.unix_from_secs(t[4])),
                           (axdr.ARRAY, [])])
     assert read(pg, 2, 1, p) == (axdr.ARRAY, rows[2:5])
     # unspecified time fields widen the bound: the whole day

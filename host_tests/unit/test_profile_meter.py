@@ -9,7 +9,7 @@ from dlms.apdu import axdr
 from dlms.apdu.axdr import Writer, decode
 from dlms.cosem.base import obis
 
-T0 = 1782864000  # 2026-07-01 00:00:00 UTC (CEST: local 02:00, deviation -120)
+T0 = 205027200  # 2026-07-01 00:00:00 UTC in meter seconds (CEST: local 02:00, dev -120)
 _W = Writer(2048)
 
 
@@ -60,14 +60,14 @@ def test_meter_lp1_tick_and_selective_get_through_the_server():
     rows = read(p.lp1)[1]
     clock = m.clock
     assert [r[1][0][1] for r in rows] == [
-        bytes(clock.datetime(bytearray(12), (T0 + 900 * k) * 1000)) for k in range(1, 6)]
+        bytes(clock.datetime(bytearray(12), T0 + 900 * k)) for k in range(1, 6)]
     assert rows[0][1][1] == (axdr.UINT8, 0x08)  # status: DST (KSMW 5.7.3)
     r = s.req(get_apdu(obis("1-0:99.1.0.255"), 2, h("02 0204 0600000002 0600000003 12 0002"
                                                        "12 0003")))
     assert r[:4] == h("C401C100") and decode(r[4:]) == (axdr.ARRAY, [
         (axdr.STRUCTURE, rows[i][1][1:3]) for i in (1, 2)])
-    lo = bytes(clock.datetime(bytearray(12), (T0 + 1800) * 1000))
-    hi = bytes(clock.datetime(bytearray(12), (T0 + 2700) * 1000))
+    lo = bytes(clock.datetime(bytearray(12), T0 + 1800))
+    hi = bytes(clock.datetime(bytearray(12), T0 + 2700))
     r = s.req(get_apdu(obis("1-0:99.1.0.255"), 2, h("01 0204 0204 120008 0906 0000010000FF"
                                                        "0F02 120000 090C") + lo + h("090C") +
                        hi + h("0100")))

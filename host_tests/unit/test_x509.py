@@ -12,8 +12,8 @@ from x509_fixtures import EE, EE3, EE_BY_EE, ROOT, SUB, SUB2, SUB_B
 from dlms.security import csr, der, ecc, x509
 from dlms.security.x509 import Certificate
 
-DAYS_2025 = 9132  # 2025-01-01 in days since 2000-01-01
-DAYS_2050 = 18263
+DAYS_2025 = 1827  # 2025-01-01 in days since 2020-01-01 (meter seconds: timeconv)
+DAYS_2050 = 10958
 
 
 def priv(i):

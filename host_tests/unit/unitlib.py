@@ -49,18 +49,39 @@ def attr_bytes(obj, attr, size=4096):
     return bytes(w.mv[: w.pos])
 
 
+def ms_rtc(get_ms):
+    """An RTC (hal/base.py now(t)) reading get_ms(): meter milliseconds (since 2020)."""
+    def now(out):
+        m = get_ms()
+        out[0] = m // 1000
+        out[1] = m % 1000
+    return now
+
+
 class FakeBoard:
-    """Board with a settable clock (unix ms) for the meter application."""
+    """Board with a settable clock for the meter application: t in meter milliseconds (since
+    2020, dlms/util/timeconv.py), kept as seconds + ms so that now() allocates nothing on a
+    32-bit port (hal/base.py)."""
 
     identity = {"manufacturer": "KFM", "serial": "1KFM0100000001", "meter_type": "100"}
     hdlc_device_address = 17
     hdlc_inter_octet_ms = 200
 
-    def __init__(self, t_ms=1782864000000):  # 2026-07-01 00:00:00 UTC
+    def __init__(self, t_ms=205027200000):  # 2026-07-01 00:00:00 UTC
         self.t = t_ms
 
-    def now_ms(self):
-        return self.t
+    @property
+    def t(self):
+        return self._s * 1000 + self._ms
+
+    @t.setter
+    def t(self, ms):
+        self._s = ms // 1000
+        self._ms = ms % 1000
+
+    def now(self, out):
+        out[0] = self._s
+        out[1] = self._ms
 
     store_path = None  # folder of the record store (meterapp/nvstore.py), or None
     pki_files = None

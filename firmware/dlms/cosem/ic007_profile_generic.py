@@ -39,7 +39,6 @@ FIXED = const(0)
 VAR = const(1)
 HDR = const(8)  # ringstore.REC_HDR: seq(4) time(4)
 OVERHEAD = const(10)  # + CRC(2)
-T_EPOCH = const(1577836800)  # ringstore.T_EPOCH
 FIFO = const(1)
 _CFG_VERSION = const(1)
 _CFG_HDR = const(17)  # version u8 gen u16 entries u32 period u32 flags u8 disorder u32 n u8
@@ -245,11 +244,11 @@ class ProfileGeneric(CosemObject):
         return self.ring.entries()
 
     # ------------------------------------------------------------------ capture
-    def _encode(self, cid, ln, attr, ctx, t_ms):
+    def _encode(self, cid, ln, attr, ctx, t):
         """Write one captured value into _SCR -> SUCCESS or an error (nothing usable)."""
         clock = self.env.clock
-        if t_ms is not None and cid == 8 and attr == 2 and ln == clock.ln:
-            _SCR.octets(clock.datetime(_DT, t_ms))
+        if t is not None and cid == 8 and attr == 2 and ln == clock.ln:
+            _SCR.octets(clock.datetime(_DT, t))
             return SUCCESS
         o = self.env.resolve(cid, ln)
         if o is None or o.CLASS_ID != cid or attr not in o.ATTRS:
@@ -261,12 +260,12 @@ class ProfileGeneric(CosemObject):
             r = SUCCESS
         return r
 
-    def capture(self, ctx=None, t_ms=None):
+    def capture(self, ctx=None, t=None):
         """Method 2: one row with the values of the capture objects now (clock column and
-        record time = t_ms when given, e.g. the period boundary). -> Action-Result."""
+        record time = meter second t when given, e.g. the period boundary). -> Action-Result."""
         self._ensure()
-        if t_ms is None:
-            t_ms = self.env.clock.utc_ms()
+        if t is None:
+            t = self.env.clock.utc()
         last = self._time_of(self.ring.head)  # before _REC is filled
         r = self.rsize()
         rec = memoryview(_REC)[:r]
@@ -284,7 +283,7 @@ class ProfileGeneric(CosemObject):
                     res = src[i](_SCR, ctx)
                 else:
                     cid, ln, attr, _ = self.column(i)
-                    res = self._encode(cid, ln, attr, ctx, t_ms)
+                    res = self._encode(cid, ln, attr, ctx, t)
             except Exception:  # a value that cannot be read is stored as null-data
                 res = OTHER_REASON
             n = _SCR.pos if res == SUCCESS else 0
@@ -296,8 +295,7 @@ class ProfileGeneric(CosemObject):
                     _REC[off] = 1  # null-data
             elif n == width:
                 _REC[off:off + n] = _SCR.mv[:n]
-        t = t_ms // 1000
-        raw = t - T_EPOCH if t > T_EPOCH else 0
+        raw = t if t > 0 else 0
         try:
             if raw < last:  # clock set back: range reads scan (see _rows_range)
                 self.disorder = self.ring.head + 1
@@ -309,15 +307,15 @@ class ProfileGeneric(CosemObject):
             self.on_capture(self)
         return SUCCESS
 
-    def append(self, t_ms, values):
+    def append(self, t, values):
         """Store a row of decoded (tag, value) Data (host prefill, tests): the record a
-        capture at t_ms holding those values would write; None = capture that column (the
-        clock column then shows t_ms)."""
+        capture at meter second t holding those values would write; None = capture that
+        column (the clock column then shows t)."""
         src = self.sources
         self.sources = tuple(None if v is None else (lambda w, c, v=v: w.data(v) or SUCCESS)
                              for v in values)
         try:
-            return self.capture(None, t_ms)
+            return self.capture(None, t)
         finally:
             self.sources = src
 
@@ -503,18 +501,18 @@ class ProfileGeneric(CosemObject):
         return self._rows_range(w, lo, hi, cols)
 
     def _bound(self, d, upper):
-        """from/to value -> record time (UTC s since T_EPOCH, clamped), None if not a time.
+        """from/to value -> record time (meter seconds, clamped), None if not a time.
         date-time (octet-string 12 or tag 25) or double-long-unsigned unix time (Gurux)."""
         tag, v = d
         if tag == axdr.UINT32:
-            utc = v
+            utc = tc.secs_from_unix(v)
         elif tag in (axdr.OCTET_STRING, axdr.DATE_TIME) and len(v) == 12:
             utc = self._dt_utc(v, upper)
         else:
             return None
         if utc is None:  # date not specified: unbounded
             return 0x7FFFFFFF if upper else 0
-        t = utc - T_EPOCH
+        t = utc
         return 0 if t < 0 else t
 
     def _dt_utc(self, v, upper):
@@ -527,7 +525,7 @@ class ProfileGeneric(CosemObject):
         h = (23 if upper else 0) if h == 0xFF else h
         mi = (59 if upper else 0) if mi == 0xFF else mi
         s = (59 if upper else 0) if s == 0xFF else s
-        local = tc.to_unix(y, mo, d, h, mi, s)
+        local = tc.to_secs(y, mo, d, h, mi, s)
         if dev != tc.DEVIATION_UNSPECIFIED:
             return local + dev * 60
         c = self.env.clock

@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: MIT
 """IC 8 Clock, version 0 (Blue Book 4.5.1) with the setting rules of KSMW 5.4.
 
-Time is kept as an offset to the HAL's UTC milliseconds. Deviation follows the
-Blue Book sense: UTC = local time + deviation (minutes); CET is time_zone = -60.
+Time is kept as an offset to the HAL's RTC, in meter seconds (UTC seconds since 2020,
+dlms/util/timeconv.py) and milliseconds: small ints, so reading the clock allocates nothing
+on a 32-bit port. Deviation follows the Blue Book sense: UTC = local time + deviation
+(minutes); CET is time_zone = -60.
 """
 from micropython import const
 
@@ -24,11 +26,14 @@ class Clock(CosemObject):
     WRITABLE = (2, 3, 5, 6, 7, 8)
     METHODS = (1, 2, 3, 4, 5, 6)
 
-    def __init__(self, ln, now_ms, time_zone=-60, dst_begin=None, dst_end=None,
+    def __init__(self, ln, now, time_zone=-60, dst_begin=None, dst_end=None,
                  dst_deviation=60, dst_enabled=True, clock_base=1, on_adjust=None):
         super().__init__(ln)
-        self.now_ms = now_ms  # HAL: unix milliseconds (UTC)
-        self.offset_ms = 0
+        self.now = now  # HAL: now(t) -> t[0] UTC s since 2020, t[1] ms (hal/base.py)
+        self.off_s = 0  # meter time = RTC + off_s s + off_ms ms (0 <= off_ms < 1000)
+        self.off_ms = 0
+        self._mt = [0, 0]  # read(): meter time
+        self._rt = [0, 0]  # board(): RTC time
         self.time_zone = time_zone
         # EU rule: last Sunday of March 02:00 local standard time, of October 03:00 DST
         self.dst_begin = dst_begin or b"\xff\xff\x03\xfe\x07\x02\x00\x00\x00\x80\x00\xff"
@@ -38,21 +43,40 @@ class Clock(CosemObject):
         self.clock_base = clock_base
         self.status_flags = 0  # invalid/doubtful bits, set by the application (KSMW 5.4)
         self.preset = None
-        self.at_ms = None  # the instant the application is processing (meterapp/timeline)
+        self.at_s = None  # the instant the application is processing (meterapp/timeline)
         self.on_adjust = on_adjust  # callable(old_utc_s, new_utc_s) for clock-adjusted events
         self._buf = bytearray(12)
         self._changed()
 
     # --- time computations ---
-    def utc_ms(self):
-        """Now; while the application processes an earlier instant (stepping through
-        time), that instant."""
-        if self.at_ms is not None:
-            return self.at_ms
-        return self.now_ms() + self.offset_ms
+    def board(self):
+        """RTC time now -> [s, ms] (the clock's own list, overwritten by the next call)."""
+        b = self._rt
+        self.now(b)
+        return b
+
+    def read(self):
+        """Meter time now -> [s, ms] (own list, overwritten by the next call); while the
+        application processes an earlier instant (stepping through time), that instant."""
+        t = self._mt
+        if self.at_s is not None:
+            t[0] = self.at_s
+            t[1] = 0
+            return t
+        self.now(t)
+        ms = t[1] + self.off_ms
+        t[0] += self.off_s
+        if ms >= 1000:
+            ms -= 1000
+            t[0] += 1
+        t[1] = ms
+        return t
 
     def utc(self):
-        return self.utc_ms() // 1000
+        """Meter seconds now (or the instant being processed)."""
+        if self.at_s is not None:
+            return self.at_s
+        return self.read()[0]
 
     def _switch_utc(self, pattern, y, dev):
         mo = pattern[2]
@@ -63,16 +87,16 @@ class Clock(CosemObject):
             return None
         h = pattern[5] if pattern[5] != 0xFF else 0
         mi = pattern[6] if pattern[6] != 0xFF else 0
-        return tc.to_unix(y, mo, day, h, mi, 0) + dev * 60
+        return tc.to_secs(y, mo, day, h, mi, 0) + dev * 60
 
     def _switches(self, utc_s):
         # DST switch instants of the local year holding utc_s; recomputed once a year
         if self._ys <= utc_s < self._ye:
             return
         tz = self.time_zone
-        y = tc.from_unix(utc_s - tz * 60)[0]
-        self._ys = tc.to_unix(y, 1, 1, 0, 0, 0) + tz * 60
-        self._ye = tc.to_unix(y + 1, 1, 1, 0, 0, 0) + tz * 60
+        y = tc.from_secs(utc_s - tz * 60)[0]
+        self._ys = tc.to_secs(y, 1, 1, 0, 0, 0) + tz * 60
+        self._ye = tc.to_secs(y + 1, 1, 1, 0, 0, 0) + tz * 60
         self._b = self._switch_utc(self.dst_begin, y, tz)
         self._e = self._switch_utc(self.dst_end, y, tz - self.dst_deviation)
 
@@ -102,17 +126,19 @@ class Clock(CosemObject):
     def status(self, utc_s):
         return self.status_flags | (tc.STATUS_DST if self.dst_active(utc_s) else 0)
 
-    def datetime(self, buf=None, utc_ms=None):
-        """12-byte local date-time of now (or of utc_ms) into buf (default: own buffer)."""
-        if utc_ms is None:
-            utc_ms = self.utc_ms()
+    def datetime(self, buf=None, s=None, ms=0):
+        """12-byte local date-time of now (or of meter second s + ms) into buf (default:
+        own buffer)."""
+        if s is None:
+            t = self.read()
+            s = t[0]
+            ms = t[1]
         if buf is None:
             buf = self._buf
-        s = utc_ms // 1000
         dst = self.dst_active(s)
         dev = self.time_zone - self.dst_deviation if dst else self.time_zone
         st = self.status_flags | (tc.STATUS_DST if dst else 0)
-        tc.pack_datetime(buf, 0, s - dev * 60, (utc_ms % 1000) // 10, dev, st)
+        tc.pack_datetime(buf, 0, s - dev * 60, ms // 10, dev, st)
         return buf
 
     def local_to_utc(self, local_s):
@@ -130,11 +156,18 @@ class Clock(CosemObject):
             return dst
         return None
 
-    def set_utc(self, new_utc_ms, quiet=False):
-        """Move the clock; quiet: no on_adjust (the application restores a time itself,
-        e.g. KSMW 5.4 power reserve exhausted)."""
+    def set_utc(self, new_s, new_ms=0, quiet=False):
+        """Move the clock to meter second new_s + new_ms; quiet: no on_adjust (the
+        application restores a time itself, e.g. KSMW 5.4 power reserve exhausted)."""
         old = self.utc()
-        self.offset_ms = new_utc_ms - self.now_ms()
+        b = self.board()
+        s = new_s - b[0]
+        ms = new_ms - b[1]
+        if ms < 0:
+            ms += 1000
+            s -= 1
+        self.off_s = s
+        self.off_ms = ms
         if self.on_adjust is not None and not quiet:
             self.on_adjust(old, self.utc())
 
@@ -145,13 +178,13 @@ class Clock(CosemObject):
             return OTHER_REASON
         if h > 23 or mi > 59 or s > 59:
             return OTHER_REASON
-        utc_s = self.local_to_utc(tc.to_unix(y, mo, d, h, mi, s))
+        utc_s = self.local_to_utc(tc.to_secs(y, mo, d, h, mi, s))
         if utc_s is None:  # non-existent local time -> other-reason (KSMW 5.4)
             return OTHER_REASON
-        cur = self.utc_ms()
-        if abs(utc_s * 1000 - cur) < IGNORE_BELOW_S * 1000:
+        t = self.read()
+        if abs((utc_s - t[0]) * 1000 - t[1]) < IGNORE_BELOW_S * 1000:
             return SUCCESS
-        self.set_utc(utc_s * 1000)
+        self.set_utc(utc_s)
         return SUCCESS
 
     # --- COSEM interface ---
@@ -210,18 +243,25 @@ class Clock(CosemObject):
         return SUCCESS
 
     def action(self, method, d, ctx):
-        ms = self.utc_ms()
+        t = self.read()
+        s = t[0]
+        ms = t[1]
         if method == 6:  # shift_time(long seconds)
             v = expect(d, axdr.INT16)
             if v is None:
                 return TYPE_UNMATCHED, None
             if not -SHIFT_MAX_S <= v <= SHIFT_MAX_S:
                 return OTHER_REASON, None
-            self.set_utc(ms + v * 1000)
+            self.set_utc(s + v, ms)
         elif method in (1, 2, 3):
-            # adjust_to_quarter / _measuring_period (15 min here) / _minute: round local time
-            step = 60000 if method == 3 else 900000
-            self.set_utc((ms + step // 2) // step * step)
+            # adjust_to_quarter / _measuring_period (15 min here) / _minute: to the nearest
+            # boundary (half way rounds up)
+            step = 60 if method == 3 else 900
+            r = s % step
+            s -= r
+            if r * 1000 + ms >= step * 500:
+                s += step
+            self.set_utc(s)
         elif method == 5:  # preset_adjusting_time(structure {preset, validity_begin, _end})
             v = expect(d, axdr.STRUCTURE)
             if v is None or len(v) != 3 or any(e[0] != axdr.OCTET_STRING for e in v):

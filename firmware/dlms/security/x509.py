@@ -8,7 +8,8 @@ certificate_entity / certificate_type helpers (Blue Book 4.4.7; dlms-notes 5.10)
     c.tbs()                       memoryview of the signed TBSCertificate (header included)
     c.pub                         subject public key X||Y (64 bytes)
     c.sig                         signature r||s (64 bytes)
-    c.not_before, c.not_after     seconds since 2000-01-01 00:00:00 UTC (may be negative)
+    c.not_before, c.not_after     meter seconds: since 2020-01-01 00:00:00 UTC (timeconv;
+                                  may be negative)
     c.key_usage                   KU_* bit mask, None when the extension is absent
     c.ca, c.path_len              basicConstraints (False/None when absent)
     verify_signed_by(c, pub64) -> bool      SHA-256 over tbs, ECDSA verify
@@ -65,7 +66,6 @@ _OID_AKI = b"\x55\x1d\x23"  # 2.5.29.35
 
 # DirectoryString / attribute value string types accepted in names (RFC 5280 4.1.2.4)
 _STRINGS = (0x0C, 0x13, 0x14, 0x16, 0x1C, 0x1E)
-_DAYS_2000 = const(10957)  # days_from_civil(2000, 1, 1)
 
 
 class Certificate:
@@ -252,7 +252,7 @@ class Certificate:
                          memoryview(self.der)[self.subject_s:self.subject_e])
 
     def valid_at(self, now):
-        """now: seconds since 2000-01-01 UTC."""
+        """now: meter seconds (since 2020-01-01 UTC)."""
         return self.not_before <= now <= self.not_after
 
 
@@ -363,7 +363,7 @@ def _time(b, t, s, e):
     nxt = days_from_civil(y + 1, 1, 1) if mo == 12 else days_from_civil(y, mo + 1, 1)
     if days >= nxt:
         raise ValueError("certificate: time day")
-    return (days - _DAYS_2000) * 86400 + h * 3600 + mi * 60 + sec
+    return days * 86400 + h * 3600 + mi * 60 + sec
 
 
 def _key_usage(b, s, e):

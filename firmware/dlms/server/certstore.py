@@ -19,14 +19,14 @@ from dlms.security import csr, ecc, x509
 
 MAX_SUBCA = 3
 MAX_PER_CLIENT = 2
-PENDING_MS = 24 * 3600 * 1000
+PENDING_S = 24 * 3600
 
 
 class CertStore:
-    def __init__(self, device, store=None, now_ms=None):
+    def __init__(self, device, store=None, now_s=None):
         self.device = device
         self.store = store
-        self.now_ms = now_ms
+        self.now_s = now_s
         self.slots = {}  # slot name -> DER (bytes) of a certificate that parsed
         self.pending = None  # (priv, pub, created ms) of a generated key pair
         if store is not None:
@@ -158,11 +158,11 @@ class CertStore:
         return SUCCESS, None
 
     def _now(self):
-        return self.now_ms() if self.now_ms is not None else 0
+        return self.now_s() if self.now_s is not None else 0
 
     def _pending(self):
         p = self.pending
-        if p is not None and self._now() - p[2] > PENDING_MS:
+        if p is not None and self._now() - p[2] > PENDING_S:
             self.pending = p = None  # not certified within 24 h: dismissed (KSMW 3.5.2.1)
         return p
 

@@ -21,12 +21,15 @@ def _table():
     return tuple(t)
 
 
-_T = _table()
+_T = None  # built on first use: with the C core the 1.3 KB table never takes heap
 
 
 def update_py(crc, buf, start, end):
     """Pure-Python fallback (same API as the C core): CRC register over buf[start:end]."""
+    global _T
     t = _T
+    if t is None:
+        t = _T = _table()
     for i in range(start, end):
         crc = (crc >> 8) ^ t[(crc ^ buf[i]) & 0xFF]
     return crc

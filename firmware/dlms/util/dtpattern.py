@@ -3,8 +3,8 @@
 days table, the activity calendar and the single action schedule, and the crossing rule of
 KSMW 5.4.1 shared by the schedulers.
 
-Times are "local seconds": local wall time counted like unix seconds (timeconv.to_unix of the
-local fields), as Clock.local() returns them. Patterns are raw bytes: date = 5 bytes
+Times are "local seconds": local wall time counted like the meter's seconds (timeconv.to_secs
+of the local fields), as Clock.local() returns them. Patterns are raw bytes: date = 5 bytes
 (year hi/lo, month, day of month, day of week), time = 4 bytes (hour, minute, second,
 hundredths); 0xFF = not specified, day of month 0xFE/0xFD = last/second last day.
 """
@@ -114,7 +114,7 @@ def datetime_start(b, off, y):
     h = b[off + 5]
     mi = b[off + 6]
     s = b[off + 7]
-    return tc.to_unix(y, mo, d, 0 if h == NS else h, 0 if mi == NS else mi, 0 if s == NS else s)
+    return tc.to_secs(y, mo, d, 0 if h == NS else h, 0 if mi == NS else mi, 0 if s == NS else s)
 
 
 def datetime_local(b, off=0):
@@ -130,7 +130,7 @@ def datetime_local(b, off=0):
         return None
     if h > 23 or mi > 59 or s > 59:
         return None
-    return tc.to_unix(y, mo, d, h, mi, s)
+    return tc.to_secs(y, mo, d, h, mi, s)
 
 
 def datetime_unset(b, off=0):

@@ -1,8 +1,11 @@
 # SPDX-License-Identifier: MIT
-"""Epoch-agnostic calendar arithmetic and COSEM date-time (Blue Book 4.1.6.1; dlms-notes 1.5).
+"""Calendar arithmetic and COSEM date-time (Blue Book 4.1.6.1; dlms-notes 1.5).
 
-All arithmetic is on "unix seconds" (UTC seconds since 1970-01-01); ports whose
-time.time() counts from 2000 convert through EPOCH_SHIFT (gmtime(0)).
+The meter counts time in "meter seconds": seconds since 2020-01-01 00:00:00 (UTC, or local
+wall time for local seconds) and days since that date. Both stay 31-bit small ints until
+2054, so a 32-bit port computes with them without allocating (unix seconds passed 2^30 in
+2004). Unix time appears only at the edges (secs_from_unix, unix_from_secs); a port's
+time.time() converts through PORT_EPOCH_S (its gmtime(0)).
 """
 from micropython import const
 from struct import unpack_from
@@ -14,18 +17,22 @@ STATUS_INVALID = const(0x01)
 STATUS_DOUBTFUL = const(0x02)
 
 
+UNIX_2020 = const(1577836800)  # 2020-01-01T00:00:00Z in unix seconds
+_D2020 = const(737730)  # days from 0000-03-01 (Hinnant's origin) to 2020-01-01
+
+
 def days_from_civil(y, m, d):
-    # Proleptic Gregorian days since 1970-01-01 (H. Hinnant's algorithm)
+    # Proleptic Gregorian days since 2020-01-01 (H. Hinnant's algorithm)
     y -= m <= 2
     era = (y if y >= 0 else y - 399) // 400
     yoe = y - era * 400
     doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
     doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146097 + doe - 719468
+    return era * 146097 + doe - _D2020
 
 
 def civil_from_days(z):
-    z += 719468
+    z += _D2020
     era = (z if z >= 0 else z - 146096) // 146097
     doe = z - era * 146097
     yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
@@ -38,8 +45,8 @@ def civil_from_days(z):
 
 
 def weekday(days):
-    """ISO weekday 1 = Monday .. 7 = Sunday of a day number (1970-01-01 was a Thursday)."""
-    return (days + 3) % 7 + 1
+    """ISO weekday 1 = Monday .. 7 = Sunday of a day number (2020-01-01 was a Wednesday)."""
+    return (days + 2) % 7 + 1
 
 
 def days_in_month(y, m):
@@ -48,7 +55,7 @@ def days_in_month(y, m):
     return days_from_civil(y, m + 1, 1) - days_from_civil(y, m, 1)
 
 
-def _epoch_shift():
+def _port_epoch():
     try:
         import time
 
@@ -58,15 +65,30 @@ def _epoch_shift():
     return days_from_civil(y, 1, 1) * 86400
 
 
-EPOCH_SHIFT = _epoch_shift()  # add to a port's time.time() to get unix seconds
+PORT_EPOCH_S = _port_epoch()  # add to a port's time.time() to get meter seconds
 
 
-def to_unix(y, mo, d, h, mi, s):
+def secs_from_unix(u):
+    return u - UNIX_2020
+
+
+def unix_from_secs(t):
+    return t + UNIX_2020
+
+
+def secs_from_record(v):
+    """A time read from the store: records written before the meter counted from 2020
+    (issue #12) hold unix seconds (any value from 2020 on is one)."""
+    return v - UNIX_2020 if v >= UNIX_2020 else v
+
+
+def to_secs(y, mo, d, h, mi, s):
+    """Meter seconds of a calendar date and time."""
     return days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s
 
 
-def from_unix(t):
-    """unix seconds -> (y, mo, d, h, mi, s, wday)."""
+def from_secs(t):
+    """meter seconds -> (y, mo, d, h, mi, s, wday)."""
     days = t // 86400
     sec = t - days * 86400
     y, mo, d = civil_from_days(days)
@@ -78,7 +100,7 @@ def pack_datetime(buf, off, local_s, hundredths, deviation, status):
     Inline civil arithmetic: no tuples, so the clock read path does not allocate."""
     days = local_s // 86400
     sec = local_s - days * 86400
-    z = days + 719468
+    z = days + _D2020
     era = (z if z >= 0 else z - 146096) // 146097
     doe = z - era * 146097
     yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
