@@ -116,7 +116,8 @@ run-qemu: setup
 	@$(VPY) tools/run_qemu.py --pty-link $(PTY_LINK) --heapsize $(QEMU_HEAP) \
 		--state-dir $(QEMU_STATE) --speed $(SPEED) $(if $(START),--start $(START))
 
-# gurux-dlms over the pty of the qemu meter's optical port (host_tests/qemu): ~1 min
+# gurux-dlms over the pty of the qemu meter's optical port, and the image's P-256 core
+# (32-bit limbs) against OpenSSL (host_tests/qemu): ~1 min
 test-qemu: setup
 	@QEMU_HEAP=$(QEMU_HEAP) sh tools/build_firmware.sh qemu_mps2_an386
 	QEMU_HEAP=$(QEMU_HEAP) $(VPY) -m pytest -q host_tests/qemu

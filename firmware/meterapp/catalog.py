@@ -304,6 +304,17 @@ class Catalog:
     def __len__(self):
         return sum(self.rows)
 
+    def named(self, names):
+        """The objects of the rows served here with these logical names, in table order."""
+        rows = self.rows
+        idx = []
+        for ln in names:
+            i = find(ln)
+            if i >= 0 and rows[i]:
+                idx.append(i)
+        idx.sort()
+        return [self._entry(i) for i in idx]
+
     def resolve(self, ln):
         """Any object of the meter by logical name (the script tables' targets), or None."""
         for o in self.objects:

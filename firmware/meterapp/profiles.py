@@ -233,6 +233,7 @@ class Profiles:
         self.pq = self.get("1-0:99.14.0.255")
         self.security_log = self.get(SECURITY_LOG)
         self.session_log = self.get(SESSION_LOG)
+        self.session_event = self.get("0-0:96.11.6.255")  # its event code (KSMW 5.19.2)
         self.status = [self.get(st) for st in STATUS_OBJECTS[:3]]  # LP1, LP2, PQ
         # opt-in/out (KSMW 5.7.2) of LP1, LP2: disabled, changed since the last capture
         # instant, disabled at some moment since then; pending flags of LP1, LP2, PQ; display
@@ -400,8 +401,7 @@ class Profiles:
         start/end also go to the communication session log (KSMW 5.19.2)."""
         self.security_log.capture(a)
         if code in SESSION_EVENTS:
-            ev = self.get("0-0:96.11.6.255")
-            ev.value = (axdr.UINT8, code)
+            self.session_event.value = (axdr.UINT8, code)
             self.session_log.capture(a)
 
     def prefill_lp1(self, t0_s, count=None):

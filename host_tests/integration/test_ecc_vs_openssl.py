@@ -178,15 +178,32 @@ def test_natmod_matches_fallback_deterministic():
         assert bytes(sig).hex() == line
 
 
-def _build_ctcheck(tmp_path, *flags):
+def _build_core(tmp_path, main, opt, *flags):
+    # the portable core with a test driver (firmware/cmodules/dlms_ecc/test), plain gcc
     src = os.path.join(ROOT, "firmware", "cmodules", "dlms_ecc")
-    exe = str(tmp_path / ("ctcheck" + "".join(flags).replace("-D", "_")))
-    subprocess.run(["gcc", "-std=c99", "-O1", "-g", "-Wall", "-Wextra", "-Werror", *flags,
-                    "-I" + src, os.path.join(src, "test", "ctcheck.c"),
+    exe = str(tmp_path / (main + "".join(flags).replace("-D", "_").replace("=", "")))
+    subprocess.run(["gcc", "-std=c99", opt, "-g", "-Wall", "-Wextra", "-Werror", *flags,
+                    "-I" + src, os.path.join(src, "test", main + ".c"),
                     *(os.path.join(src, f)
-                      for f in ("p256.c", "p256_point.c", "ecdsa.c", "sha256.c")),
+                      for f in ("p256.c", "p256_fp32.c", "p256_point.c", "ecdsa.c", "sha256.c")),
                     "-o", exe], check=True)
     return exe
+
+
+def _build_ctcheck(tmp_path, *flags):
+    return _build_core(tmp_path, "ctcheck", "-O1", *flags)
+
+
+def test_c_core_cross_check(tmp_path):
+    # The portable core with both limb widths (64-bit: the x64 natmod; 32-bit: the boards),
+    # and without the G tables, against OpenSSL and Python integers (test/xcheck.py: edge
+    # and random scalars, signatures both ways, ECDH, point checks, inversion mod p and n).
+    xcheck = os.path.join(ROOT, "firmware", "cmodules", "dlms_ecc", "test", "xcheck.py")
+    for flags in ((), ("-DDLMS_ECC_LIMB32",), ("-DDLMS_ECC_LIMB32", "-DDLMS_ECC_HAS_GTABLE=0")):
+        exe = _build_core(tmp_path, "xcheck", "-O2", *flags)
+        res = subprocess.run([sys.executable, xcheck, exe, "60", "5"], capture_output=True,
+                             text=True, timeout=300)
+        assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
 
 
 def test_c_core_constant_time(tmp_path):

@@ -36,6 +36,14 @@ def test_encode_reference_aare():
     n = hf.encode(buf, 0x21, h("0223"), 2, 0x30, AARE_APDU, 0, len(AARE_APDU), False,
                   b"\xe6\xe7\x00")
     assert bytes(buf[:n]) == AARE
+    # the same frame into a view of exactly its size
+    assert n == hf.size(2, len(AARE_APDU) + 3)
+    v = memoryview(bytearray(n))
+    assert hf.encode(v, 0x21, h("0223"), 2, 0x30, AARE_APDU, 0, len(AARE_APDU), False,
+                     b"\xe6\xe7\x00") == n and bytes(v) == AARE
+    for alen in (1, 2, 4):
+        assert hf.encode(buf, 0x21, h("00020023"), alen, 0x73, b"", 0, 0, False) == hf.size(
+            alen, 0)
 
 
 class Peer:
@@ -205,3 +213,34 @@ def test_address_forms():
         assert len(out) == 1 and out[0][3:3 + len(server) + 1] == b"\x21" + server
     p = Peer()
     assert p.feed(frame(0x93, server=h("0225"))) == []  # another physical address: silent
+
+
+def test_any_split_of_the_byte_stream():
+    # frames are delimited by their length (IEC 62056-46 6.3): any split gives the same
+    ref = Peer(response=bytes(range(200)))
+    want = [ref.feed(frame(0x93)), ref.feed(frame(0x10, b"\xe6\xe6\x00\xc0\x01")),
+            ref.feed(frame(0x31))]
+    for chunk in (1, 2, 3, 5, 64):
+        p = Peer(response=bytes(range(200)))
+        # noise, a flag with a bad format field, repeated flags before the frame
+        got = [p.feed(b"\x00\x7e\x55\x7e\x7e" + frame(0x93), chunk),
+               p.feed(frame(0x10, b"\xe6\xe6\x00\xc0\x01"), chunk), p.feed(frame(0x31), chunk)]
+        assert got == want and p.apdus == [b"\xc0\x01"] and p.link.frames_bad == 1
+
+
+def test_inter_octet_timeout_drops_a_partial_frame():
+    p = Peer()
+    f = frame(0x93)
+    p.feed(f[:5])
+    p.t = 250  # more than 200 ms without a byte (IC 23 inter_octet_time_out)
+    assert p.feed(f[5:]) == [] and p.link.state == NDM
+    assert len(p.feed(f)) == 1 and p.link.state == NRM
+
+
+def test_link_constants_are_the_frame_constants():
+    from dlms.transport import hdlc_link as hl
+
+    for name in ("FLAG", "MIN_LEN", "SNRM", "DISC", "UA", "DM", "FRMR", "UI", "RR", "RNR", "PF",
+                 "FRMR_W", "FRMR_X", "FRMR_Y", "FRMR_Z"):
+        v = getattr(hl, "_" + name, None)  # MicroPython inlines them and keeps no name
+        assert v is None or v == getattr(hf, name)

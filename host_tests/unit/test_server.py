@@ -5,7 +5,8 @@ from struct import unpack_from
 from unitlib import FakeBoard, Session, h, management_session
 
 from dlms.apdu import axdr
-from dlms.apdu.axdr import Reader
+from dlms.apdu.axdr import Reader, Writer
+from dlms.cosem.base import CosemObject
 from dlms.util import timeconv as tc
 
 AARQ_PUBLIC = h("601DA109060760857405080101BE10040E01000000065F1F0400007E1F04B0")
@@ -161,6 +162,87 @@ def test_object_list_by_block_transfer():
     assert blocks > 3 and rest == b"" and entries == count and sorted(seen) == [8, 15]
     assert count == len(s.meter.objects) + len(s.meter.catalog)
     assert s.req(h("C002C100000001")) == h("C402C101 00000001 0110")  # no long get now
+
+
+def _check_elements(g, w, objs, n, role, client):
+    """Advance the object list generator g element by element (each decoded from w, then w
+    emptied): the n objects of the iterable objs in order, with the access that
+    Role.attr_access/method_access give (Blue Book 4.4.3 object_list_element)."""
+    objs = iter(objs)
+    for i in range(n + 1):
+        try:
+            next(g)
+        except StopIteration:
+            assert i == n
+        r = Reader(memoryview(w.buf), 0, w.pos)
+        if i == 0:
+            assert r.u8() == axdr.ARRAY and r.length() == n
+        if i == n:
+            assert r.left() == 0
+            break
+        o = next(objs)
+        e = r.data()
+        assert r.left() == 0
+        w.pos = 0
+        cid, ver, ln, (_, (attrs, methods)) = e[1]
+        assert (cid, ver, bytes(ln[1])) == ((axdr.UINT16, o.CLASS_ID), (axdr.UINT8, o.VERSION),
+                                            o.ln)
+        assert len(attrs[1]) == len(o.ATTRS) and len(methods[1]) == len(o.METHODS)
+        sel = getattr(o, "SELECTORS", None)
+        for (_, item), a in zip(attrs[1], o.ATTRS):
+            assert item[0] == (axdr.INT8, a) and item[1] == (axdr.ENUM, role.attr_access(o, a,
+                                                                                         client))
+            if a == 2 and sel:
+                assert item[2] == (axdr.ARRAY, [(axdr.INT8, x) for x in sel])
+            else:
+                assert item[2][0] == axdr.NULL
+        for (_, item), m in zip(methods[1], o.METHODS):
+            assert item == [(axdr.INT8, m), (axdr.ENUM, role.method_access(o, m, client))]
+
+
+def test_object_list_rights_follow_each_role():
+    s = management()
+    model = s.server.model
+    aa = s.server.find(h("0000280000FF"))
+    w = Writer(512)
+    # public (its own list of objects), management (admin), local (another client's security
+    # objects read-only), readout (nothing writable), firmware update (nothing listed)
+    for sap in (16, 1, 7, 2, 3):
+        c = s.meter.clients[sap]
+        n = 0
+        for o in model:
+            n += c.role.visible(o)
+        assert n == {16: 24, 3: 0}.get(sap, len(model))
+        w.pos = 0
+        _check_elements(aa._object_list(w, s.a, c), w, (o for o in model if c.role.visible(o)),
+                        n, c.role, c)
+
+
+class _Wide(CosemObject):
+    """More attributes and methods than the object list's item templates hold."""
+    CLASS_ID = 1
+    ATTRS = tuple(range(1, 21))
+    WRITABLE = (3, 19)
+    NOT_READABLE = (4, 20)
+    METHODS = tuple(range(1, 19))
+    LOCAL_METHODS = (2, 17)
+    SELECTORS = (1, 2)
+
+
+def test_object_list_elements_of_any_size():
+    from dlms.cosem.object_list import elements
+
+    s = management()
+    objs = [_Wide(h("0000636301FF")), _Wide(h("00006363FF")), _Wide(h("000063630201FF")),
+            s.server.find(CLOCK)]
+    objs[1].SELECTORS = None
+    objs[2].ATTRS = objs[2].ATTRS[:5]
+    # 200 bytes: too little room for a templated element, one item at a time instead
+    for w, some in ((Writer(512), objs), (Writer(200), objs[2:])):
+        for sap in (1, 7, 2):  # roles that see every object
+            c = s.meter.clients[sap]
+            w.pos = 0
+            _check_elements(elements(w, some, c, len(some)), w, some, len(some), c.role, c)
 
 
 def test_block_number_errors():

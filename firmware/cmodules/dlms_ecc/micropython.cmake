@@ -5,6 +5,7 @@ add_library(usermod_dlms_ecc INTERFACE)
 target_sources(usermod_dlms_ecc INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}/mod_dlms_ecc.c
     ${CMAKE_CURRENT_LIST_DIR}/p256.c
+    ${CMAKE_CURRENT_LIST_DIR}/p256_fp32.c
     ${CMAKE_CURRENT_LIST_DIR}/p256_point.c
     ${CMAKE_CURRENT_LIST_DIR}/ecdsa.c
     ${CMAKE_CURRENT_LIST_DIR}/sha256.c

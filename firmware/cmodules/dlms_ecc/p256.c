@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
-// NIST P-256 scalar and field arithmetic (points: p256_point.c). Elements mod p and mod n
-// use Montgomery multiplication (CIOS, Koc/Acar/Kaliski 1996) over generic limbs; every
+// NIST P-256 scalar and field arithmetic (points: p256_point.c): limb vectors, addition
+// mod p and n, and inversion by Bernstein-Yang divsteps (both limb widths). Elements mod p
+// and mod n are in Montgomery form; the multiplications are CIOS (Koc/Acar/Kaliski 1996)
+// here and GF(p) in p256_fp64.h with 64-bit limbs, p256_fp32.c with 32-bit limbs. Every
 // routine that may see secrets runs in constant time: no branches or table indices that
-// depend on secret values. Inversion: Bernstein-Yang divsteps with 64-bit limbs, Fermat
-// (and binary extended Euclid for public values) with 32-bit limbs.
+// depend on secret values.
 #include "p256.h"
 
 #define NL DLMS_ECC_NLIMBS
@@ -203,47 +204,13 @@ void dlms_ecc_mod_reduce_once(LIMB *r, const LIMB *a, const dlms_ecc_mod_t *m) {
     dlms_ecc_fe_copy(r, t);
 }
 
-// r = a * b * 2^-256 mod m (CIOS). Inputs < m; r may alias a or b.
+#if DLMS_ECC_LIMB_BITS == 64
+// r = a * b * 2^-256 mod m (Montgomery). Inputs < m; r may alias a or b. 32-bit limbs:
+// p256_fp32.c.
 void dlms_ecc_mod_mul(LIMB *r, const LIMB *a, const LIMB *b, const dlms_ecc_mod_t *m) {
-    #if DLMS_ECC_LIMB_BITS == 64
     dlms_ecc_mod_mul64(r, a, b, m);
-    #else
-    LIMB t[NL + 2];
-    for (int i = 0; i < NL + 2; i++) {
-        t[i] = 0;
-    }
-    for (int i = 0; i < NL; i++) {
-        // t += a * b[i]
-        LIMB bi = b[i];
-        LIMB c = 0;
-        for (int j = 0; j < NL; j++) {
-            DLIMB s = (DLIMB)a[j] * bi + t[j] + c;
-            t[j] = (LIMB)s;
-            c = (LIMB)(s >> LB);
-        }
-        DLIMB s = (DLIMB)t[NL] + c;
-        t[NL] = (LIMB)s;
-        t[NL + 1] = (LIMB)(s >> LB);
-        // t = (t + u * m) / 2^LB, with u chosen so that the low limb cancels
-        LIMB u = t[0] * m->m0;
-        s = (DLIMB)u * m->m[0] + t[0];
-        c = (LIMB)(s >> LB);
-        for (int j = 1; j < NL; j++) {
-            s = (DLIMB)u * m->m[j] + t[j] + c;
-            t[j - 1] = (LIMB)s;
-            c = (LIMB)(s >> LB);
-        }
-        s = (DLIMB)t[NL] + c;
-        t[NL - 1] = (LIMB)s;
-        t[NL] = t[NL + 1] + (LIMB)(s >> LB);
-    }
-    // t < 2m: subtract m once when t >= m
-    LIMB d[NL];
-    LIMB borrow = dlms_ecc_fe_sub_raw(d, t, m->m);
-    dlms_ecc_fe_cmov(t, d, 0 - (t[NL] | (borrow ^ 1)));
-    dlms_ecc_fe_copy(r, t);
-    #endif
 }
+#endif
 
 void dlms_ecc_mod_to_mont(LIMB *r, const LIMB *a, const dlms_ecc_mod_t *m) {
     dlms_ecc_mod_mul(r, a, m->r2, m);
@@ -255,81 +222,81 @@ void dlms_ecc_mod_from_mont(LIMB *r, const LIMB *a, const dlms_ecc_mod_t *m) {
     dlms_ecc_mod_mul(r, a, one, m);
 }
 
-#define FP (&dlms_ecc_p)
-#if DLMS_ECC_LIMB_BITS != 64
-// GF(p) operations for 32-bit limbs: the generic Montgomery routines (p256_fp64.h has the
-// unrolled 64-bit versions).
-void dlms_ecc_fp_mul(LIMB *r, const LIMB *a, const LIMB *b) {
-    dlms_ecc_mod_mul(r, a, b, FP);
-}
-
-void dlms_ecc_fp_sqr(LIMB *r, const LIMB *a) {
-    dlms_ecc_mod_mul(r, a, a, FP);
-}
-
-void dlms_ecc_fp_add(LIMB *r, const LIMB *a, const LIMB *b) {
-    dlms_ecc_mod_add(r, a, b, FP);
-}
-
-void dlms_ecc_fp_sub(LIMB *r, const LIMB *a, const LIMB *b) {
-    dlms_ecc_mod_sub(r, a, b, FP);
-}
-
-// r = a / 2 mod p: a + p when a is odd (mask), then shifted right with the carry.
-void dlms_ecc_fp_half(LIMB *r, const LIMB *a) {
-    LIMB t[NL], d[NL];
-    LIMB m = 0 - (a[0] & 1);
-    for (int i = 0; i < NL; i++) {
-        d[i] = FP->m[i] & m;
-    }
-    LIMB c = dlms_ecc_fe_add_raw(t, a, d);
-    for (int i = 0; i < NL - 1; i++) {
-        r[i] = (t[i] >> 1) | (t[i + 1] << (LB - 1));
-    }
-    r[NL - 1] = (t[NL - 1] >> 1) | (c << (LB - 1));
-}
-#endif
-
-#if DLMS_ECC_LIMB_BITS == 64
 // Inversion by Bernstein-Yang divsteps ("Fast constant-time gcd computation and modular
-// inversion", 2019), constant time. Numbers are held in five signed 62-bit limbs (limbs 0..3
-// in [0, 2^62), limb 4 signed). Starting from delta = 1, f = m, g = a (0 < a < m < 2^256),
-// 741 divsteps bring g to 0 (their Theorem 11.2, d = 256), so 12 rounds of 62 suffice; f is
-// then +-1. Each round runs 62 divsteps on the low 64 bits of f and g, giving a matrix
-// (u v; q r) with 2^62 (f', g') = (u f + v g, q f + r g) and |u| + |v|, |q| + |r| <= 2^62,
-// which is then applied to f, g and to d, e (f = d a, g = e a mod m, divided by 2^62 mod m).
-typedef struct _dlms_ecc_s62_t {
-    int64_t v[5];
-} dlms_ecc_s62_t;
+// inversion", 2019), constant time. Numbers are held in NS signed limbs of SB bits (62 bits
+// x 5 with 64-bit limbs, 30 bits x 9 with 32-bit limbs; all but the top limb in [0, 2^SB),
+// the top one signed). Starting from delta = 1, f = m, g = a (0 < a < m < 2^256), 741
+// divsteps bring g to 0 (their Theorem 11.2, d = 256), so 12 rounds of 62 or 25 of 30
+// suffice; f is then +-1. Each round runs SB divsteps on the low word of f and g, giving a
+// matrix (u v; q r) with 2^SB (f', g') = (u f + v g, q f + r g) and |u| + |v|, |q| + |r| <=
+// 2^SB, which is then applied to f, g and to d, e (f = d a, g = e a mod m, divided by 2^SB
+// mod m).
+#if DLMS_ECC_LIMB_BITS == 64
+#define SB 62
+#define NS 5
+#define ROUNDS 12
+typedef int64_t sg_s_t;   // a signed limb
+typedef uint64_t sg_u_t;  // the same bits, unsigned (matrix arithmetic mod 2^64)
+typedef dlms_ecc_i128_t sg_d_t; // a product of two limbs plus carries
+#else
+#define SB 30
+#define NS 9
+#define ROUNDS 25
+typedef int32_t sg_s_t;
+typedef uint32_t sg_u_t;
+typedef int64_t sg_d_t;
+#endif
+#define SG_W ((int)sizeof(sg_u_t) * 8)
+#define SG_MASK ((((sg_u_t)1) << SB) - 1)
 
-#define M62 ((uint64_t)0x3FFFFFFFFFFFFFFFULL)
+typedef struct _dlms_ecc_sg_t {
+    sg_s_t v[NS];
+} dlms_ecc_sg_t;
 
-static void dlms_ecc_s62_from(dlms_ecc_s62_t *r, const uint64_t *a) {
-    r->v[0] = (int64_t)(a[0] & M62);
-    r->v[1] = (int64_t)(((a[0] >> 62) | (a[1] << 2)) & M62);
-    r->v[2] = (int64_t)(((a[1] >> 60) | (a[2] << 4)) & M62);
-    r->v[3] = (int64_t)(((a[2] >> 58) | (a[3] << 6)) & M62);
-    r->v[4] = (int64_t)(a[3] >> 56);
+// Signed limbs (>> of a negative limb is an arithmetic shift, as in GCC, Clang and every
+// compiler for these targets).
+static void dlms_ecc_sg_from(dlms_ecc_sg_t *r, const LIMB *a) {
+    for (int i = 0; i < NS; i++) {
+        int w = i * SB / LB, o = i * SB % LB;
+        LIMB x = a[w] >> o;
+        if (o + SB > LB && w + 1 < NL) {
+            x |= a[w + 1] << (LB - o);
+        }
+        r->v[i] = (sg_s_t)(i < NS - 1 ? x & SG_MASK : x);
+    }
 }
 
-// 62 divsteps on the low words of f and g (constant time); returns the new delta and
-// writes (u, v, q, r) to t. A divstep with s = (delta > 0), o = (g odd), w = s and o is
+// r = x for 0 <= x < 2^256.
+static void dlms_ecc_sg_to(LIMB *r, const dlms_ecc_sg_t *x) {
+    dlms_ecc_fe_set_small(r, 0);
+    for (int i = 0; i < NS; i++) {
+        int w = i * SB / LB, o = i * SB % LB;
+        LIMB v = (LIMB)(sg_u_t)x->v[i];
+        r[w] |= v << o;
+        if (o + SB > LB && w + 1 < NL) {
+            r[w + 1] |= v >> (LB - o);
+        }
+    }
+}
+
+// SB divsteps on the low words of f and g (constant time); takes and returns zeta = -delta
+// and writes (u, v, q, r) to t. A divstep with s = (delta > 0), o = (g odd), w = s and o is
 // g += (s ? -f : f) when o; f += g (the new g) when w, which makes f the old g; delta =
 // (w ? -delta : delta) + 1; g /= 2, where the matrix doubles the f row instead of halving
-// the g row (hence the 2^62 scale).
-static int64_t dlms_ecc_divsteps62(int64_t delta, uint64_t f, uint64_t g, uint64_t *t) {
-    uint64_t u = 1, v = 0, q = 0, r = 1;
-    for (int i = 0; i < 62; i++) {
-        uint64_t s = 0 - ((uint64_t)(0 - delta) >> 63);
-        uint64_t o = 0 - (g & 1);
-        uint64_t w = s & o;
+// the g row (hence the 2^SB scale).
+static sg_s_t dlms_ecc_divsteps(sg_s_t zeta, sg_u_t f, sg_u_t g, sg_u_t *t) {
+    sg_u_t u = 1, v = 0, q = 0, r = 1;
+    for (int i = 0; i < SB; i++) {
+        sg_u_t s = (sg_u_t)(zeta >> (SG_W - 1));
+        sg_u_t o = 0 - (g & 1);
+        sg_u_t w = s & o;
         g += ((f ^ s) - s) & o;
         q += ((u ^ s) - s) & o;
         r += ((v ^ s) - s) & o;
         f += g & w;
         u += q & w;
         v += r & w;
-        delta = (int64_t)(((uint64_t)delta ^ w) - w + 1);
+        zeta = (sg_s_t)(((sg_u_t)zeta ^ w) - w - 1);
         g >>= 1;
         u <<= 1;
         v <<= 1;
@@ -338,16 +305,29 @@ static int64_t dlms_ecc_divsteps62(int64_t delta, uint64_t f, uint64_t g, uint64
     t[1] = v;
     t[2] = q;
     t[3] = r;
-    return delta;
+    return zeta;
 }
 
-// The same 62 divsteps in variable time (public inputs): runs of even g are taken at once.
-static int64_t dlms_ecc_divsteps62_vartime(int64_t delta, uint64_t f, uint64_t g,
-    uint64_t *t) {
-    uint64_t u = 1, v = 0, q = 0, r = 1, x;
-    int i = 62;
+// Trailing zero bits of x != 0.
+static int dlms_ecc_ctz(sg_u_t x) {
+    #if defined(__GNUC__)
+    return SG_W == 64 ? __builtin_ctzll((unsigned long long)x) : __builtin_ctz((unsigned)x);
+    #else
+    int n = 0;
+    while (!(x & 1)) {
+        x >>= 1;
+        n++;
+    }
+    return n;
+    #endif
+}
+
+// The same SB divsteps in variable time (public inputs): runs of even g are taken at once.
+static sg_s_t dlms_ecc_divsteps_vartime(sg_s_t delta, sg_u_t f, sg_u_t g, sg_u_t *t) {
+    sg_u_t u = 1, v = 0, q = 0, r = 1, x;
+    int i = SB;
     for (;;) {
-        int z = __builtin_ctzll(g | ((uint64_t)1 << i));
+        int z = dlms_ecc_ctz(g | ((sg_u_t)1 << i));
         g >>= z;
         u <<= z;
         v <<= z;
@@ -384,248 +364,142 @@ static int64_t dlms_ecc_divsteps62_vartime(int64_t delta, uint64_t f, uint64_t g
     return delta;
 }
 
-// (f, g) = (u f + v g, q f + r g) / 2^62 (exact).
-static void dlms_ecc_s62_update_fg(dlms_ecc_s62_t *f, dlms_ecc_s62_t *g, const uint64_t *t) {
-    int64_t u = (int64_t)t[0], v = (int64_t)t[1], q = (int64_t)t[2], r = (int64_t)t[3];
-    dlms_ecc_i128_t cf = (dlms_ecc_i128_t)u * f->v[0] + (dlms_ecc_i128_t)v * g->v[0];
-    dlms_ecc_i128_t cg = (dlms_ecc_i128_t)q * f->v[0] + (dlms_ecc_i128_t)r * g->v[0];
-    cf >>= 62;
-    cg >>= 62;
-    for (int i = 1; i < 5; i++) {
-        cf += (dlms_ecc_i128_t)u * f->v[i] + (dlms_ecc_i128_t)v * g->v[i];
-        cg += (dlms_ecc_i128_t)q * f->v[i] + (dlms_ecc_i128_t)r * g->v[i];
-        f->v[i - 1] = (int64_t)((uint64_t)cf & M62);
-        g->v[i - 1] = (int64_t)((uint64_t)cg & M62);
-        cf >>= 62;
-        cg >>= 62;
+// (f, g) = (u f + v g, q f + r g) / 2^SB (exact).
+static void dlms_ecc_sg_update_fg(dlms_ecc_sg_t *f, dlms_ecc_sg_t *g, const sg_u_t *t) {
+    sg_s_t u = (sg_s_t)t[0], v = (sg_s_t)t[1], q = (sg_s_t)t[2], r = (sg_s_t)t[3];
+    sg_d_t cf = (sg_d_t)u * f->v[0] + (sg_d_t)v * g->v[0];
+    sg_d_t cg = (sg_d_t)q * f->v[0] + (sg_d_t)r * g->v[0];
+    cf >>= SB;
+    cg >>= SB;
+    for (int i = 1; i < NS; i++) {
+        cf += (sg_d_t)u * f->v[i] + (sg_d_t)v * g->v[i];
+        cg += (sg_d_t)q * f->v[i] + (sg_d_t)r * g->v[i];
+        f->v[i - 1] = (sg_s_t)((sg_u_t)cf & SG_MASK);
+        g->v[i - 1] = (sg_s_t)((sg_u_t)cg & SG_MASK);
+        cf >>= SB;
+        cg >>= SB;
     }
-    f->v[4] = (int64_t)cf;
-    g->v[4] = (int64_t)cg;
+    f->v[NS - 1] = (sg_s_t)cf;
+    g->v[NS - 1] = (sg_s_t)cg;
 }
 
-// x += k m for k in {-1, 0, 1}; limbs 0..3 carried into [0, 2^62).
-static void dlms_ecc_s62_addm(dlms_ecc_s62_t *x, const dlms_ecc_s62_t *m, int64_t k) {
-    int64_t c = 0;
-    for (int i = 0; i < 4; i++) {
+// x += k m for k in {-1, 0, 1}; limbs below the top carried into [0, 2^SB).
+static void dlms_ecc_sg_addm(dlms_ecc_sg_t *x, const dlms_ecc_sg_t *m, sg_s_t k) {
+    sg_s_t c = 0;
+    for (int i = 0; i < NS - 1; i++) {
         c += x->v[i] + k * m->v[i];
-        x->v[i] = (int64_t)((uint64_t)c & M62);
-        c >>= 62;
+        x->v[i] = (sg_s_t)((sg_u_t)c & SG_MASK);
+        c >>= SB;
     }
-    x->v[4] += c + k * m->v[4];
+    x->v[NS - 1] += c + k * m->v[NS - 1];
 }
 
 // x in (-m, 2m) -> [0, m): add m when negative, then take x - m unless it is negative.
-static void dlms_ecc_s62_norm(dlms_ecc_s62_t *x, const dlms_ecc_s62_t *m) {
-    dlms_ecc_s62_t y;
-    dlms_ecc_s62_addm(x, m, -(x->v[4] >> 63));
-    for (int i = 0; i < 5; i++) {
-        y.v[i] = x->v[i];
-    }
-    dlms_ecc_s62_addm(&y, m, -1);
-    int64_t keep = y.v[4] >> 63; // all ones when x < m
-    for (int i = 0; i < 5; i++) {
+static void dlms_ecc_sg_norm(dlms_ecc_sg_t *x, const dlms_ecc_sg_t *m) {
+    dlms_ecc_sg_t y;
+    dlms_ecc_sg_addm(x, m, -(x->v[NS - 1] >> (SG_W - 1)));
+    y = *x;
+    dlms_ecc_sg_addm(&y, m, -1);
+    sg_s_t keep = y.v[NS - 1] >> (SG_W - 1); // all ones when x < m
+    for (int i = 0; i < NS; i++) {
         x->v[i] = (x->v[i] & keep) | (y.v[i] & ~keep);
     }
 }
 
-// (d, e) = (u d + v e, q d + r e) / 2^62 mod m, for d, e in [0, m); results in [0, m).
-// Adding md m with md = -(u d + v e) m^-1 mod 2^62 (m0 = -m^-1 mod 2^64) makes the sum
-// divisible by 2^62; the quotient lies in (-m, 2m).
-static void dlms_ecc_s62_update_de(dlms_ecc_s62_t *d, dlms_ecc_s62_t *e, const uint64_t *t,
-    const dlms_ecc_s62_t *m, uint64_t m0) {
-    int64_t u = (int64_t)t[0], v = (int64_t)t[1], q = (int64_t)t[2], r = (int64_t)t[3];
-    int64_t md = (int64_t)(((t[0] * (uint64_t)d->v[0] + t[1] * (uint64_t)e->v[0]) * m0) & M62);
-    int64_t me = (int64_t)(((t[2] * (uint64_t)d->v[0] + t[3] * (uint64_t)e->v[0]) * m0) & M62);
-    dlms_ecc_i128_t cd = (dlms_ecc_i128_t)u * d->v[0] + (dlms_ecc_i128_t)v * e->v[0]
-        + (dlms_ecc_i128_t)md * m->v[0];
-    dlms_ecc_i128_t ce = (dlms_ecc_i128_t)q * d->v[0] + (dlms_ecc_i128_t)r * e->v[0]
-        + (dlms_ecc_i128_t)me * m->v[0];
-    cd >>= 62;
-    ce >>= 62;
-    for (int i = 1; i < 5; i++) {
-        cd += (dlms_ecc_i128_t)u * d->v[i] + (dlms_ecc_i128_t)v * e->v[i]
-            + (dlms_ecc_i128_t)md * m->v[i];
-        ce += (dlms_ecc_i128_t)q * d->v[i] + (dlms_ecc_i128_t)r * e->v[i]
-            + (dlms_ecc_i128_t)me * m->v[i];
-        d->v[i - 1] = (int64_t)((uint64_t)cd & M62);
-        e->v[i - 1] = (int64_t)((uint64_t)ce & M62);
-        cd >>= 62;
-        ce >>= 62;
+// (d, e) = (u d + v e, q d + r e) / 2^SB mod m, for d, e in (-2m, m); results in (-2m, m).
+// With d' = d (+ m when d < 0) and e' likewise in (-m, m), md counts the m added; then md
+// is lowered by ((u d + v e) m^-1 + md) mod 2^SB (m0 = -m^-1 mod 2^LB), which makes the
+// sum u d + v e + md m divisible by 2^SB and keeps it in (-2^(SB+1) m, 2^SB m).
+static void dlms_ecc_sg_update_de(dlms_ecc_sg_t *d, dlms_ecc_sg_t *e, const sg_u_t *t,
+    const dlms_ecc_sg_t *m, sg_u_t m0) {
+    sg_s_t u = (sg_s_t)t[0], v = (sg_s_t)t[1], q = (sg_s_t)t[2], r = (sg_s_t)t[3];
+    sg_s_t sd = d->v[NS - 1] >> (SG_W - 1), se = e->v[NS - 1] >> (SG_W - 1);
+    sg_s_t md = (u & sd) + (v & se), me = (q & sd) + (r & se);
+    sg_d_t cd = (sg_d_t)u * d->v[0] + (sg_d_t)v * e->v[0];
+    sg_d_t ce = (sg_d_t)q * d->v[0] + (sg_d_t)r * e->v[0];
+    md -= (sg_s_t)(((sg_u_t)md - m0 * (sg_u_t)cd) & SG_MASK);
+    me -= (sg_s_t)(((sg_u_t)me - m0 * (sg_u_t)ce) & SG_MASK);
+    cd += (sg_d_t)md * m->v[0];
+    ce += (sg_d_t)me * m->v[0];
+    cd >>= SB;
+    ce >>= SB;
+    for (int i = 1; i < NS; i++) {
+        cd += (sg_d_t)u * d->v[i] + (sg_d_t)v * e->v[i] + (sg_d_t)md * m->v[i];
+        ce += (sg_d_t)q * d->v[i] + (sg_d_t)r * e->v[i] + (sg_d_t)me * m->v[i];
+        d->v[i - 1] = (sg_s_t)((sg_u_t)cd & SG_MASK);
+        e->v[i - 1] = (sg_s_t)((sg_u_t)ce & SG_MASK);
+        cd >>= SB;
+        ce >>= SB;
     }
-    d->v[4] = (int64_t)cd;
-    e->v[4] = (int64_t)ce;
-    dlms_ecc_s62_norm(d, m);
-    dlms_ecc_s62_norm(e, m);
+    d->v[NS - 1] = (sg_s_t)cd;
+    e->v[NS - 1] = (sg_s_t)ce;
 }
 
 // r = c / a mod m for 0 < a < m (a, c, r plain limbs, c < m); constant time unless vartime
 // (then the divsteps skip runs of even g and the loop stops once g = 0).
-static void dlms_ecc_inv62(uint64_t *r, const uint64_t *a, const uint64_t *c,
-    const dlms_ecc_mod_t *mm, int vartime) {
-    dlms_ecc_s62_t f, g, d, e, m;
-    uint64_t t[4];
-    int64_t delta = 1;
-    dlms_ecc_s62_from(&m, mm->m);
-    dlms_ecc_s62_from(&f, mm->m);
-    dlms_ecc_s62_from(&g, a);
-    dlms_ecc_s62_from(&e, c);
-    for (int i = 0; i < 5; i++) {
+static void dlms_ecc_inv_sg(LIMB *r, const LIMB *a, const LIMB *c, const dlms_ecc_mod_t *mm,
+    int vartime) {
+    dlms_ecc_sg_t f, g, d, e, m;
+    sg_u_t t[4];
+    sg_s_t delta = 1;
+    dlms_ecc_sg_from(&m, mm->m);
+    f = m;
+    dlms_ecc_sg_from(&g, a);
+    dlms_ecc_sg_from(&e, c);
+    for (int i = 0; i < NS; i++) {
         d.v[i] = 0;
     }
-    for (int i = 0; i < 12; i++) {
-        uint64_t f0 = (uint64_t)f.v[0] | ((uint64_t)f.v[1] << 62);
-        uint64_t g0 = (uint64_t)g.v[0] | ((uint64_t)g.v[1] << 62);
+    for (int i = 0; i < ROUNDS; i++) {
+        sg_u_t f0 = (sg_u_t)f.v[0] | ((sg_u_t)f.v[1] << SB);
+        sg_u_t g0 = (sg_u_t)g.v[0] | ((sg_u_t)g.v[1] << SB);
         if (vartime) {
-            delta = dlms_ecc_divsteps62_vartime(delta, f0, g0, t);
+            delta = dlms_ecc_divsteps_vartime(delta, f0, g0, t);
         } else {
-            delta = dlms_ecc_divsteps62(delta, f0, g0, t);
+            delta = -dlms_ecc_divsteps(-delta, f0, g0, t);
         }
-        dlms_ecc_s62_update_fg(&f, &g, t);
-        dlms_ecc_s62_update_de(&d, &e, t, &m, mm->m0);
-        if (vartime && (g.v[0] | g.v[1] | g.v[2] | g.v[3] | g.v[4]) == 0) {
-            break;
+        dlms_ecc_sg_update_fg(&f, &g, t);
+        dlms_ecc_sg_update_de(&d, &e, t, &m, (sg_u_t)mm->m0);
+        if (vartime) {
+            sg_s_t z = 0;
+            for (int j = 0; j < NS; j++) {
+                z |= g.v[j];
+            }
+            if (z == 0) {
+                break;
+            }
         }
     }
-    // f = +-1 and f = d a / c: the result is d, negated (m - d) when f = -1
-    int64_t neg = f.v[4] >> 63;
-    dlms_ecc_s62_t x;
-    for (int i = 0; i < 5; i++) {
-        x.v[i] = m.v[i];
+    // f = +-1 and f = d a / c: the result is d, negated when f = -1, brought from (-2m, 2m)
+    // into [0, m)
+    sg_s_t neg = f.v[NS - 1] >> (SG_W - 1), cy = 0;
+    for (int i = 0; i < NS - 1; i++) {
+        cy += (d.v[i] ^ neg) - neg;
+        d.v[i] = (sg_s_t)((sg_u_t)cy & SG_MASK);
+        cy >>= SB;
     }
-    dlms_ecc_s62_addm(&x, &d, -1);
-    for (int i = 0; i < 5; i++) {
-        d.v[i] = (d.v[i] & ~neg) | (x.v[i] & neg);
-    }
-    r[0] = (uint64_t)d.v[0] | ((uint64_t)d.v[1] << 62);
-    r[1] = ((uint64_t)d.v[1] >> 2) | ((uint64_t)d.v[2] << 60);
-    r[2] = ((uint64_t)d.v[2] >> 4) | ((uint64_t)d.v[3] << 58);
-    r[3] = ((uint64_t)d.v[3] >> 6) | ((uint64_t)d.v[4] << 56);
+    d.v[NS - 1] = ((d.v[NS - 1] ^ neg) - neg) + cy;
+    dlms_ecc_sg_addm(&d, &m, -(d.v[NS - 1] >> (SG_W - 1)));
+    dlms_ecc_sg_norm(&d, &m);
+    dlms_ecc_sg_to(r, &d);
 }
 
-#undef M62
+#undef SB
+#undef NS
+#undef ROUNDS
+#undef SG_W
+#undef SG_MASK
 
 // a R -> a^-1 R: with c = R^2, c / (a R) = a^-1 R.
 void dlms_ecc_mod_inv(LIMB *r, const LIMB *a, const dlms_ecc_mod_t *m) {
-    dlms_ecc_inv62(r, a, m->r2, m, 0);
+    dlms_ecc_inv_sg(r, a, m->r2, m, 0);
 }
 
 void dlms_ecc_mod_inv_vartime(LIMB *r, const LIMB *a, const dlms_ecc_mod_t *m) {
     LIMB one[NL];
     dlms_ecc_fe_set_small(one, 1);
-    dlms_ecc_inv62(r, a, one, m, 1);
+    dlms_ecc_inv_sg(r, a, one, m, 1);
 }
 
-#else
-// r = a^(m-2) = a^-1 (Fermat; FIPS 186-4 B.1/C.1 inversion for prime m), in Montgomery form.
-// The exponent is public, so a fixed 4-bit window over it is constant time in a.
-static void dlms_ecc_mul_any(LIMB *r, const LIMB *a, const LIMB *b, const dlms_ecc_mod_t *m) {
-    if (m == FP) {
-        if (a == b) {
-            dlms_ecc_fp_sqr(r, a);
-        } else {
-            dlms_ecc_fp_mul(r, a, b);
-        }
-    } else {
-        dlms_ecc_mod_mul(r, a, b, m);
-    }
-}
-
-void dlms_ecc_mod_inv(LIMB *r, const LIMB *a, const dlms_ecc_mod_t *m) {
-    LIMB tab[16][NL];
-    LIMB e[NL], acc[NL];
-    dlms_ecc_fe_copy(e, m->m);
-    e[0] -= 2; // m is odd and its low limb > 2 for p and n
-    dlms_ecc_fe_set_small(tab[0], 1);
-    dlms_ecc_mod_to_mont(tab[0], tab[0], m);
-    dlms_ecc_fe_copy(tab[1], a);
-    for (int i = 2; i < 16; i++) {
-        dlms_ecc_mul_any(tab[i], tab[i - 1], a, m);
-    }
-    dlms_ecc_fe_copy(acc, tab[0]);
-    for (int i = 63; i >= 0; i--) {
-        for (int j = 0; j < 4; j++) {
-            dlms_ecc_mul_any(acc, acc, acc, m);
-        }
-        unsigned nib = (unsigned)(e[(i * 4) / LB] >> ((i * 4) % LB)) & 15;
-        if (nib) {
-            dlms_ecc_mul_any(acc, acc, tab[nib], m);
-        }
-    }
-    dlms_ecc_fe_copy(r, acc);
-}
-
-// r = a^-1 mod m (plain form, 0 < a < m, m odd), binary extended Euclid. Variable time:
-// public inputs only (ECDSA verification).
-static LIMB dlms_ecc_vt_sub(LIMB *r, const LIMB *a, const LIMB *b) { // r = a - b, borrow
-    LIMB bw = 0;
-    for (int i = 0; i < NL; i++) {
-        LIMB d = a[i] - b[i];
-        LIMB b1 = a[i] < b[i];
-        r[i] = d - bw;
-        bw = b1 | (d < bw);
-    }
-    return bw;
-}
-
-static void dlms_ecc_vt_half(LIMB *x, const dlms_ecc_mod_t *m) { // x = x / 2 mod m
-    LIMB c = 0;
-    if (x[0] & 1) {
-        for (int i = 0; i < NL; i++) {
-            LIMB s = x[i] + c;
-            LIMB c1 = s < c;
-            x[i] = s + m->m[i];
-            c = c1 | (x[i] < s);
-        }
-    }
-    for (int i = 0; i < NL - 1; i++) {
-        x[i] = (x[i] >> 1) | (x[i + 1] << (LB - 1));
-    }
-    x[NL - 1] = (x[NL - 1] >> 1) | (c << (LB - 1));
-}
-
-static int dlms_ecc_vt_is_one(const LIMB *a) {
-    LIMB t = a[0] ^ 1;
-    for (int i = 1; i < NL; i++) {
-        t |= a[i];
-    }
-    return t == 0;
-}
-
-void dlms_ecc_mod_inv_vartime(LIMB *r, const LIMB *a, const dlms_ecc_mod_t *m) {
-    LIMB u[NL], v[NL], x1[NL], x2[NL];
-    dlms_ecc_fe_copy(u, a);
-    dlms_ecc_fe_copy(v, m->m);
-    dlms_ecc_fe_set_small(x1, 1);
-    dlms_ecc_fe_set_small(x2, 0);
-    while (!dlms_ecc_vt_is_one(u) && !dlms_ecc_vt_is_one(v)) {
-        while (!(u[0] & 1)) {
-            for (int i = 0; i < NL - 1; i++) {
-                u[i] = (u[i] >> 1) | (u[i + 1] << (LB - 1));
-            }
-            u[NL - 1] >>= 1;
-            dlms_ecc_vt_half(x1, m);
-        }
-        while (!(v[0] & 1)) {
-            for (int i = 0; i < NL - 1; i++) {
-                v[i] = (v[i] >> 1) | (v[i + 1] << (LB - 1));
-            }
-            v[NL - 1] >>= 1;
-            dlms_ecc_vt_half(x2, m);
-        }
-        if (!dlms_ecc_fe_lt(u, v)) {
-            dlms_ecc_vt_sub(u, u, v);
-            dlms_ecc_mod_sub(x1, x1, x2, m);
-        } else {
-            dlms_ecc_vt_sub(v, v, u);
-            dlms_ecc_mod_sub(x2, x2, x1, m);
-        }
-    }
-    dlms_ecc_fe_copy(r, dlms_ecc_vt_is_one(u) ? x1 : x2);
-}
-
-#endif
-
-#undef FP
 #undef W
 #undef NL
 #undef LB

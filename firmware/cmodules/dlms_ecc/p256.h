@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // NIST P-256 (SEC 2 2.4.2, FIPS 186-4 D.1.2.3): arithmetic mod p and mod n in Montgomery
-// form (p256.c), Jacobian point arithmetic and scalar multiplication (p256_point.c).
-// Portable C99, no libc.
+// form (p256.c; multiplication p256_fp64.h or p256_fp32.c by limb width), Jacobian point
+// arithmetic and scalar multiplication (p256_point.c). Portable C99, no libc.
 #ifndef DLMS_ECC_P256_H
 #define DLMS_ECC_P256_H
 
@@ -50,7 +50,8 @@ void dlms_ecc_mod_inv(dlms_ecc_limb_t *r, const dlms_ecc_limb_t *a, const dlms_e
 // Plain form a^-1 mod m (0 < a < m), variable time: public a only.
 void dlms_ecc_mod_inv_vartime(dlms_ecc_limb_t *r, const dlms_ecc_limb_t *a,
     const dlms_ecc_mod_t *m);
-// GF(p) in Montgomery form: static inline and unrolled for 64-bit limbs (p256_fp64.h).
+// GF(p) in Montgomery form: static inline and unrolled for 64-bit limbs (p256_fp64.h),
+// unrolled with a reduction specific to p for 32-bit limbs (p256_fp32.c).
 #if DLMS_ECC_LIMB_BITS == 64
 #include "p256_fp64.h"
 #else

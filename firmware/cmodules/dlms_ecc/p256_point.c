@@ -167,33 +167,64 @@ void dlms_ecc_point_add_vartime(dlms_ecc_jac_t *r, const dlms_ecc_jac_t *a,
     }
 }
 
-// r = a + b in constant time for the cases that the ladders below can reach: either input
-// may be infinity (selected by masks); a == +-b cannot occur there (see dlms_ecc_mul_ct).
-static void dlms_ecc_jac_add_ct(dlms_ecc_jac_t *r, const dlms_ecc_jac_t *a,
-    const dlms_ecc_jac_t *b) {
+// acc += (x, y) (affine) in constant time when add is all ones, else acc is kept; acc may
+// be infinity, but (x, y) must not be +-acc (the callers show that this cannot happen).
+static void dlms_ecc_add_affine_ct(dlms_ecc_jac_t *acc, const LIMB *x, const LIMB *y,
+    const LIMB *one, LIMB add) {
     dlms_ecc_jac_t t;
-    dlms_ecc_jac_add_core(&t, a, b->x, b->y, b->z);
-    dlms_ecc_jac_cmov(&t, b, 0 - dlms_ecc_fe_is_zero(a->z));
-    dlms_ecc_jac_cmov(&t, a, 0 - dlms_ecc_fe_is_zero(b->z));
-    dlms_ecc_jac_copy(r, &t);
+    dlms_ecc_jac_add_core(&t, acc, x, y, NULL);
+    LIMB ainf = 0 - dlms_ecc_fe_is_zero(acc->z);
+    dlms_ecc_fe_cmov(t.x, x, ainf);
+    dlms_ecc_fe_cmov(t.y, y, ainf);
+    dlms_ecc_fe_cmov(t.z, one, ainf);
+    dlms_ecc_jac_cmov(acc, &t, add);
+}
+
+// Finite points t[0..n-1] (n <= 16) made affine (Z = 1) with one inversion (Montgomery's
+// trick, Montgomery 1987, 10.3.1): pr[i] = z0 ... zi, inv = 1 / pr[n - 1], then walking
+// back 1 / zi = inv pr[i - 1], inv = inv zi. Variable time: public points only.
+static void dlms_ecc_batch_affine(dlms_ecc_jac_t *t, int n) {
+    LIMB pr[16][NL], inv[NL], zi[NL], zz[NL];
+    dlms_ecc_fe_copy(pr[0], t[0].z);
+    for (int i = 1; i < n; i++) {
+        FMUL(pr[i], pr[i - 1], t[i].z);
+    }
+    // plain inverse of the Montgomery representative (z R)^-1, times R^2: z^-1 R
+    dlms_ecc_mod_inv_vartime(inv, pr[n - 1], FP);
+    dlms_ecc_mod_to_mont(inv, inv, FP);
+    dlms_ecc_mod_to_mont(inv, inv, FP);
+    for (int i = n - 1; i >= 0; i--) {
+        if (i) {
+            FMUL(zi, inv, pr[i - 1]);
+            FMUL(inv, inv, t[i].z);
+        } else {
+            dlms_ecc_fe_copy(zi, inv);
+        }
+        FSQR(zz, zi);
+        FMUL(t[i].x, t[i].x, zz);
+        FMUL(zz, zz, zi);
+        FMUL(t[i].y, t[i].y, zz);
+        dlms_ecc_fe_one_mont(t[i].z);
+    }
 }
 
 // Signed (Booth) 5-bit window, constant time. Digit j of k is d_j = k[5j - 1] + k[5j] +
 // 2 k[5j + 1] + 4 k[5j + 2] + 8 k[5j + 3] - 16 k[5j + 4] in [-16, 16] (bit -1 = 0), and
-// k = sum d_j 2^(5j), j = 0..51. Each step reads all 16 table entries |d| P, keeps the wanted
-// one by mask and negates its y by mask when d < 0. With P_j = floor(k / 2^(5j)) + k[5j - 1],
-// P_j = 32 P_(j+1) + d_j, and the accumulator before digit j is 32 P_(j+1) P. For j >= 1,
-// 32 P_(j+1) <= k / 32 + 17 < n - 16, so it is +-d_j P only if P_(j+1) = 0 = d_j; for j = 0,
-// 32 P_1 = k - d_0, and a wrap past n would need k - n = 2 d_0 with d_0 <= k - n < 0, which
-// cannot be. So add_ct only meets the infinity cases (acc = O or d = 0), selected by mask.
+// k = sum d_j 2^(5j), j = 0..51. The table P..16P is made affine once (it depends on P
+// only), so that every addition is mixed. Each step reads all 16 entries |d| P, keeps the
+// wanted one by mask and negates its y by mask when d < 0. With P_j = floor(k / 2^(5j)) +
+// k[5j - 1], P_j = 32 P_(j+1) + d_j, and the accumulator before digit j is 32 P_(j+1) P.
+// For j >= 1, 32 P_(j+1) <= k / 32 + 17 < n - 16, so it is +-d_j P only if P_(j+1) = 0 =
+// d_j; for j = 0, 32 P_1 = k - d_0, and a wrap past n would need k - n = 2 d_0 with d_0 <=
+// k - n < 0, which cannot be. So the addition only meets the infinity cases (acc = O or
+// d = 0), selected by mask.
 static unsigned dlms_ecc_bit(const uint8_t *k, int b) {
     return (b < 0 || b > 255) ? 0 : (k[31 - (b >> 3)] >> (b & 7)) & 1;
 }
 
 void dlms_ecc_mul_ct(dlms_ecc_jac_t *r, const uint8_t *k, const dlms_ecc_jac_t *p) {
-    dlms_ecc_jac_t tab[16], acc, sel;
-    LIMB ny[NL], zero[NL];
-    dlms_ecc_fe_set_small(zero, 0);
+    dlms_ecc_jac_t tab[16], acc;
+    LIMB sx[NL], sy[NL], ny[NL], one[NL];
     dlms_ecc_jac_copy(&tab[0], p); // tab[i] = (i + 1) P, which depends on P only
     for (int i = 1; i < 16; i++) {
         if (i & 1) {
@@ -202,6 +233,8 @@ void dlms_ecc_mul_ct(dlms_ecc_jac_t *r, const uint8_t *k, const dlms_ecc_jac_t *
             dlms_ecc_point_add_vartime(&tab[i], &tab[i - 1], p);
         }
     }
+    dlms_ecc_batch_affine(tab, 16); // P has order n > 16: every entry is finite
+    dlms_ecc_fe_one_mont(one);
     dlms_ecc_jac_set_inf(&acc);
     for (int j = 51; j >= 0; j--) {
         if (j != 51) {
@@ -214,18 +247,21 @@ void dlms_ecc_mul_ct(dlms_ecc_jac_t *r, const uint8_t *k, const dlms_ecc_jac_t *
             + 8 * dlms_ecc_bit(k, 5 * j + 3);
         unsigned neg = 0 - dlms_ecc_bit(k, 5 * j + 4);
         unsigned ad = v + ((16 - 2 * v) & neg); // |d|: 16 - v when the top bit is set
-        dlms_ecc_jac_set_inf(&sel);
+        for (int l = 0; l < NL; l++) {
+            sx[l] = 0;
+            sy[l] = 0;
+        }
         for (unsigned e = 0; e < 16; e++) {
             LIMB m = dlms_ecc_mask_eq(e + 1, ad);
             for (int l = 0; l < NL; l++) {
-                sel.x[l] |= tab[e].x[l] & m;
-                sel.y[l] |= tab[e].y[l] & m;
-                sel.z[l] |= tab[e].z[l] & m;
+                sx[l] |= tab[e].x[l] & m;
+                sy[l] |= tab[e].y[l] & m;
             }
         }
-        FSUB(ny, zero, sel.y);
-        dlms_ecc_fe_cmov(sel.y, ny, (LIMB)0 - (neg & 1));
-        dlms_ecc_jac_add_ct(&acc, &acc, &sel);
+        dlms_ecc_fe_set_small(ny, 0);
+        FSUB(ny, ny, sy);
+        dlms_ecc_fe_cmov(sy, ny, (LIMB)0 - (neg & 1));
+        dlms_ecc_add_affine_ct(&acc, sx, sy, one, ~dlms_ecc_mask_eq(0, ad));
     }
     dlms_ecc_jac_copy(r, &acc);
 }
@@ -253,7 +289,7 @@ static void dlms_ecc_sel_affine(LIMB *x, LIMB *y, const LIMB (*tab)[2][NL], unsi
 // are at b - c = 32 t + 64 j, the accumulator's at other offsets), so they are neither equal
 // nor opposite: the mixed addition only needs the infinity cases, selected by mask.
 static void dlms_ecc_mul_base(dlms_ecc_jac_t *r, const uint8_t *k) {
-    dlms_ecc_jac_t acc, t;
+    dlms_ecc_jac_t acc;
     LIMB sx[NL], sy[NL], one[NL];
     dlms_ecc_fe_one_mont(one);
     dlms_ecc_jac_set_inf(&acc);
@@ -268,13 +304,7 @@ static void dlms_ecc_mul_base(dlms_ecc_jac_t *r, const uint8_t *k) {
                 idx |= (unsigned)((k[31 - (bit >> 3)] >> (bit & 7)) & 1) << j;
             }
             dlms_ecc_sel_affine(sx, sy, dlms_ecc_gtable[tb], idx);
-            dlms_ecc_jac_add_core(&t, &acc, sx, sy, NULL);
-            // acc at infinity: take (sx, sy, 1); idx == 0: keep acc
-            LIMB ainf = 0 - dlms_ecc_fe_is_zero(acc.z);
-            dlms_ecc_fe_cmov(t.x, sx, ainf);
-            dlms_ecc_fe_cmov(t.y, sy, ainf);
-            dlms_ecc_fe_cmov(t.z, one, ainf);
-            dlms_ecc_jac_cmov(&acc, &t, ~dlms_ecc_mask_eq(0, idx));
+            dlms_ecc_add_affine_ct(&acc, sx, sy, one, ~dlms_ecc_mask_eq(0, idx));
         }
     }
     dlms_ecc_jac_copy(r, &acc);
@@ -302,29 +332,8 @@ void dlms_ecc_mul_base_ct(dlms_ecc_jac_t *r, const uint8_t *k) {
     dlms_ecc_mul_ct(r, k, &gp);
 }
 
-// r = k P for public k: fixed 4-bit window, zero nibbles skipped (variable time).
-static void dlms_ecc_mul_vartime(dlms_ecc_jac_t *r, const uint8_t *k, const dlms_ecc_jac_t *p) {
-    dlms_ecc_jac_t tab[16], acc;
-    dlms_ecc_jac_copy(&tab[1], p);
-    dlms_ecc_point_dbl(&tab[2], p);
-    for (int i = 3; i < 16; i++) {
-        dlms_ecc_point_add_vartime(&tab[i], &tab[i - 1], p);
-    }
-    dlms_ecc_jac_set_inf(&acc);
-    for (int i = 0; i < 64; i++) {
-        for (int j = 0; j < 4; j++) {
-            dlms_ecc_point_dbl(&acc, &acc);
-        }
-        unsigned nib = (k[i >> 1] >> ((i & 1) ? 0 : 4)) & 15;
-        if (nib) {
-            dlms_ecc_point_add_vartime(&acc, &acc, &tab[nib]);
-        }
-    }
-    dlms_ecc_jac_copy(r, &acc);
-}
 #endif
 
-#if DLMS_ECC_HAS_GTABLE
 // Width-w NAF of a public 256-bit big-endian scalar (variable time): naf[i] is 0 or odd
 // with |naf[i]| < 2^(w-1), k = sum naf[i] 2^i. Returns the length (at most 257). The scan
 // works on k + carry 2^i: a bit equal to the carry leaves a zero digit; otherwise the next w
@@ -385,44 +394,39 @@ static void dlms_ecc_add_signed_vartime(dlms_ecc_jac_t *acc, const LIMB *bx, con
     }
 }
 
-// u1 G + u2 Q for verification (public inputs), Straus/Shamir: width-7 wNAF of u1 over the
-// rodata odd multiples of G, width-5 wNAF of u2 over the odd multiples Q..15Q computed here
-// and made affine with one inversion (Montgomery's trick), so that every addition is mixed;
-// one shared chain of doublings.
+// t[i] = (2i + 1) P, i = 0..7, affine; all finite, P having prime order n > 15. Public P.
+static void dlms_ecc_odd_multiples(dlms_ecc_jac_t *t, const dlms_ecc_jac_t *p) {
+    dlms_ecc_jac_t p2;
+    dlms_ecc_jac_copy(&t[0], p);
+    dlms_ecc_point_dbl(&p2, p);
+    for (int i = 1; i < 8; i++) {
+        dlms_ecc_point_add_vartime(&t[i], &t[i - 1], &p2);
+    }
+    dlms_ecc_batch_affine(t, 8);
+}
+
+// u1 G + u2 Q for verification (public inputs), Straus/Shamir (HMV alg. 3.51): width-5
+// wNAF of u2 over the odd multiples Q..15Q computed here and made affine with one
+// inversion, so that every addition is mixed, and of u1 likewise over G..15G, or width 7
+// over the rodata G..63G; one shared chain of doublings.
 void dlms_ecc_mul2_vartime(dlms_ecc_jac_t *r, const uint8_t *u1, const uint8_t *u2,
     const dlms_ecc_jac_t *q) {
     int8_t n1[257], n2[257];
-    dlms_ecc_jac_t qt[8], q2, acc;
-    LIMB pr[8][NL], inv[NL], t[NL];
+    dlms_ecc_jac_t qt[8], acc;
+    #if DLMS_ECC_HAS_GTABLE
     int l1 = dlms_ecc_wnaf(n1, u1, 7);
+    #define GX(i) dlms_ecc_gwnaf[i][0]
+    #define GY(i) dlms_ecc_gwnaf[i][1]
+    #else
+    dlms_ecc_jac_t gt[8];
+    dlms_ecc_base_point(&acc);
+    dlms_ecc_odd_multiples(gt, &acc);
+    int l1 = dlms_ecc_wnaf(n1, u1, 5);
+    #define GX(i) gt[i].x
+    #define GY(i) gt[i].y
+    #endif
     int l2 = dlms_ecc_wnaf(n2, u2, 5);
-    dlms_ecc_jac_copy(&qt[0], q);
-    dlms_ecc_point_dbl(&q2, q);
-    for (int i = 1; i < 8; i++) {
-        dlms_ecc_point_add_vartime(&qt[i], &qt[i - 1], &q2);
-    }
-    // qt[i] = (2i + 1) Q is finite (Q has prime order n > 15): pr[i] = z0 ... zi, then
-    // inv = 1 / pr[7] (plain inverse of the Montgomery representative, times R^3), and
-    // walking back 1 / zi = inv pr[i - 1], inv = inv zi.
-    dlms_ecc_fe_copy(pr[0], qt[0].z);
-    for (int i = 1; i < 8; i++) {
-        FMUL(pr[i], pr[i - 1], qt[i].z);
-    }
-    dlms_ecc_mod_inv_vartime(inv, pr[7], FP);
-    dlms_ecc_mod_to_mont(inv, inv, FP);
-    dlms_ecc_mod_to_mont(inv, inv, FP);
-    for (int i = 7; i >= 0; i--) {
-        if (i) {
-            FMUL(t, inv, pr[i - 1]);
-            FMUL(inv, inv, qt[i].z);
-        } else {
-            dlms_ecc_fe_copy(t, inv);
-        }
-        FSQR(pr[i], t); // pr[i] is free again: 1 / zi^2
-        FMUL(qt[i].x, qt[i].x, pr[i]);
-        FMUL(pr[i], pr[i], t);
-        FMUL(qt[i].y, qt[i].y, pr[i]);
-    }
+    dlms_ecc_odd_multiples(qt, q);
     dlms_ecc_jac_set_inf(&acc);
     for (int i = (l1 > l2 ? l1 : l2) - 1; i >= 0; i--) {
         if (!dlms_ecc_fe_is_zero(acc.z)) {
@@ -431,8 +435,7 @@ void dlms_ecc_mul2_vartime(dlms_ecc_jac_t *r, const uint8_t *u1, const uint8_t *
         int d = n1[i];
         if (d) {
             int a = d < 0 ? -d : d;
-            dlms_ecc_add_signed_vartime(&acc, dlms_ecc_gwnaf[a >> 1][0],
-                dlms_ecc_gwnaf[a >> 1][1], d < 0);
+            dlms_ecc_add_signed_vartime(&acc, GX(a >> 1), GY(a >> 1), d < 0);
         }
         d = n2[i];
         if (d) {
@@ -440,20 +443,10 @@ void dlms_ecc_mul2_vartime(dlms_ecc_jac_t *r, const uint8_t *u1, const uint8_t *
             dlms_ecc_add_signed_vartime(&acc, qt[a >> 1].x, qt[a >> 1].y, d < 0);
         }
     }
+    #undef GX
+    #undef GY
     dlms_ecc_jac_copy(r, &acc);
 }
-#else
-// u1 G + u2 Q for verification (public inputs): window for both, then one general
-// addition that handles every special case.
-void dlms_ecc_mul2_vartime(dlms_ecc_jac_t *r, const uint8_t *u1, const uint8_t *u2,
-    const dlms_ecc_jac_t *q) {
-    dlms_ecc_jac_t a;
-    dlms_ecc_base_point(&a);
-    dlms_ecc_mul_vartime(&a, u1, &a);
-    dlms_ecc_mul_vartime(r, u2, q);
-    dlms_ecc_point_add_vartime(r, r, &a);
-}
-#endif
 
 // 1 if the affine x of finite a, reduced mod n, equals r (plain, 0 < r < n), variable
 // time and without an inversion: X == r' Z^2 for r' = r or r + n (when r + n < p).

@@ -111,21 +111,34 @@ class Writer:
 
     def tagged(self, tag, v):
         """A tagged fixed-size number (tag from _NUM)."""
-        self.u8(tag)
-        self.num(_NUM[tag], _NUM_SIZE[tag], v)
+        p = self.pos
+        end = p + 1 + _NUM_SIZE[tag]
+        if end > len(self.buf):
+            raise ValueError("overflow")
+        self.buf[p] = tag
+        pack_into(_NUM[tag], self.buf, p + 1, v)
+        self.pos = end
+
+    def _head(self, tag, n):
+        # tag and A-XDR length
+        if n < 0x80:
+            p = self.pos
+            self.buf[p] = tag
+            self.buf[p + 1] = n
+            self.pos = p + 2
+        else:
+            self.u8(tag)
+            self.length(n)
 
     def octets(self, b, tag=OCTET_STRING):
-        self.u8(tag)
-        self.length(len(b))
+        self._head(tag, len(b))
         self.raw(b)
 
     def structure(self, n):
-        self.u8(STRUCTURE)
-        self.length(n)
+        self._head(STRUCTURE, n)
 
     def array(self, n):
-        self.u8(ARRAY)
-        self.length(n)
+        self._head(ARRAY, n)
 
     def bits(self, nbits, b):
         self.u8(BIT_STRING)

@@ -86,44 +86,10 @@ class AssociationLN(CosemObject):
         return SUCCESS
 
     def _object_list(self, w, ctx, client):
-        role = client.role
-        objs = ctx.objects
-        n = 0
-        for o in objs:
-            if role.visible(o):
-                n += 1
-        return self._object_list_gen(w, objs, client, n)
+        from dlms.cosem.object_list import elements  # loaded on the first read
 
-    def _object_list_gen(self, w, objs, client, n):
-        role = client.role
-        # object_list_element {class_id, version, logical_name, access_rights} (Blue Book 4.4.3)
-        w.array(n)
-        for o in objs:
-            if not role.visible(o):
-                continue
-            w.structure(4)
-            w.tagged(axdr.UINT16, o.CLASS_ID)
-            w.tagged(axdr.UINT8, o.VERSION)
-            w.octets(o.ln)
-            w.structure(2)
-            w.array(len(o.ATTRS))
-            for a in o.ATTRS:
-                w.structure(3)
-                w.tagged(axdr.INT8, a)
-                w.tagged(axdr.ENUM, role.attr_access(o, a, client))
-                sel = getattr(o, "SELECTORS", None)
-                if sel and a == 2:
-                    w.array(len(sel))
-                    for s in sel:
-                        w.tagged(axdr.INT8, s)
-                else:
-                    w.null()
-            w.array(len(o.METHODS))
-            for m in o.METHODS:
-                w.structure(2)
-                w.tagged(axdr.INT8, m)
-                w.tagged(axdr.ENUM, role.method_access(o, m, client))
-            yield
+        objs = client.role.objects(ctx.objects)
+        return elements(w, objs, client, len(objs))
 
     def set(self, attr, d, ctx):
         if attr != 7 or self._target(ctx).mechanism != 1:

@@ -54,6 +54,18 @@ class Role:
     def visible(self, obj):
         return self._visible is None or obj.ln in self._visible
 
+    def objects(self, model):
+        """The objects this role sees, in the model's order (server._Model): the model
+        itself, or a list found by name (a short list: no pass over the whole model)."""
+        return model if self._visible is None else model.named(self._visible)
+
+    def may_change(self, obj, client):
+        """(write, act) of a visible object as a whole: whether attr_access grants WRITE
+        on its writable attributes and method_access its methods (public_methods aside)."""
+        if not (self.write or self.act) or self._foreign(obj, client):
+            return False, False
+        return self.write, self.act
+
     def _foreign(self, obj, client):
         # another client's security object: read-only unless admin
         if self.admin or obj.CLASS_ID not in SECURITY_CLASSES:

@@ -101,6 +101,21 @@ class _Model:
         if s.more is not None:
             yield from s.more
 
+    def __len__(self):
+        s = self.server
+        return len(s.objects) + (len(s.more) if s.more is not None else 0)
+
+    def named(self, names):
+        """The objects whose logical names are in the set `names`, in iteration order; the
+        names the server's objects do not hold are looked up in `more` (more.named(names)
+        -> list in its order; find() never reaches a name of both there)."""
+        s = self.server
+        out = [o for o in s.objects if o.ln in names]
+        if s.more is not None and len(out) < len(names):
+            held = [o.ln for o in out]
+            out += s.more.named([ln for ln in names if ln not in held])
+        return out
+
 
 def _exception(w, state, service):
     w.u8(EXCEPTION_RESPONSE)

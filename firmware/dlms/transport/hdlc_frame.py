@@ -3,7 +3,10 @@
 preallocated buffer, decode addresses/control, HCS/FCS with CRC-16/X.25."""
 from micropython import const
 
-from dlms.util.crc16 import GOOD, INIT, fcs, update
+from dlms.util.crc16 import update
+
+_INIT = const(0xFFFF)  # crc16.INIT, GOOD: inlined here
+_GOOD = const(0xF0B8)
 
 FLAG = const(0x7E)
 MIN_LEN = const(7)  # format(2) + dst(1) + src(1) + control(1) + FCS(2)
@@ -50,7 +53,7 @@ def decode(f, n, fr):
     Returns False for a frame to discard silently (bad length, address form or CRC)."""
     if n < MIN_LEN or (f[0] & 0xF0) != 0xA0 or (((f[0] & 7) << 8) | f[1]) != n:
         return False
-    if update(INIT, f, 0, n) != GOOD:
+    if update(_INIT, f, 0, n) != _GOOD:
         return False
     i = 2
     while i < n - 4 and not f[i] & 1:
@@ -77,7 +80,7 @@ def decode(f, n, fr):
     hdr = src + 2
     fr.segmented = bool(f[0] & 0x08)
     if n > hdr + 2:  # information field present: HCS follows the control field
-        if update(INIT, f, 0, hdr + 2) != GOOD:
+        if update(_INIT, f, 0, hdr + 2) != _GOOD:
             return False
         fr.info_start = hdr + 2
         fr.info_end = n - 2
@@ -86,10 +89,18 @@ def decode(f, n, fr):
     return True
 
 
+def size(src_len, ninfo):
+    """Bytes of a frame with both flags (encode's result): a src_len-byte server address
+    and ninfo bytes of information field (LLC header included)."""
+    return 2 + 1 + src_len + 1 + (ninfo + 4 if ninfo else 2) + 2
+
+
 def encode(buf, dst, src, src_len, control, info, i0, i1, segmented, prefix=None):
     """Write a complete frame (with both flags) into buf; returns its length.
     dst: client address byte; src: server address bytes (as received), src_len bytes of it.
-    info[i0:i1] is the information field, optionally preceded by `prefix` (LLC header)."""
+    info[i0:i1] is the information field, optionally preceded by `prefix` (LLC header).
+    A buf of exactly size() bytes (a memoryview) is cheapest: MicroPython's slice assignment
+    also moves the target's tail."""
     plen = len(prefix) if prefix else 0
     ninfo = (i1 - i0) + plen
     hdr = 2 + 1 + src_len + 1
@@ -104,7 +115,7 @@ def encode(buf, dst, src, src_len, control, info, i0, i1, segmented, prefix=None
     buf[p] = control
     p += 1
     if ninfo:
-        c = fcs(buf, 1, p)
+        c = update(_INIT, buf, 1, p) ^ 0xFFFF  # HCS
         buf[p] = c & 0xFF
         buf[p + 1] = c >> 8
         p += 2
@@ -114,7 +125,7 @@ def encode(buf, dst, src, src_len, control, info, i0, i1, segmented, prefix=None
         m = i1 - i0
         buf[p:p + m] = info[i0:i1]
         p += m
-    c = fcs(buf, 1, p)
+    c = update(_INIT, buf, 1, p) ^ 0xFFFF  # FCS
     buf[p] = c & 0xFF
     buf[p + 1] = c >> 8
     buf[p + 2] = FLAG

@@ -9,6 +9,23 @@ from micropython import const
 
 from dlms.transport import hdlc_frame as hf
 
+# frame constants of hdlc_frame (IEC 62056-46 6.3, 6.4), local: inlined by the compiler
+_FLAG = const(0x7E)
+_MIN_LEN = const(7)
+_SNRM = const(0x83)
+_DISC = const(0x43)
+_UA = const(0x63)
+_DM = const(0x0F)
+_FRMR = const(0x87)
+_UI = const(0x03)
+_RR = const(0x01)
+_RNR = const(0x05)
+_PF = const(0x10)
+_FRMR_W = const(0x01)
+_FRMR_X = const(0x02)
+_FRMR_Y = const(0x04)
+_FRMR_Z = const(0x08)
+
 NDM = const(0)  # disconnected
 NRM = const(1)  # connected
 FRMR_SENT = const(2)  # frame reject condition: only SNRM/DISC clear it
@@ -46,7 +63,9 @@ class HdlcLink:
         self.app = app
         self.on_disconnect = on_disconnect
         self.rx = bytearray(hf.MAX_LEN + 3)
+        self.rx[0] = _FLAG  # opening flag; the frame follows from rx[1]
         self.rxmv = memoryview(self.rx)
+        self.rxf = self.rxmv  # the frame being received: format field .. closing flag
         self.rx_n = 0
         self.rx_need = 0
         self.last_byte = 0
@@ -54,6 +73,7 @@ class HdlcLink:
         self.apdu = bytearray(apdu_size)
         self.apdu_mv = memoryview(self.apdu)
         self.txf = bytearray(2047 + 3)  # last I-frame sent (kept for retransmission)
+        self.txmv = memoryview(self.txf)
         self.txf_len = 0
         self.ctl = bytearray(48)  # control frames (UA, RR, DM, FRMR)
         self.fr = hf.Frame()
@@ -69,48 +89,51 @@ class HdlcLink:
     # ---------------------------------------------------------------- receive side
     def feed(self, data, now):
         """Consume received bytes (frames are delimited by length, not by flags: 7.1)."""
-        if self.rx_n > 1 and now - self.last_byte > self.cfg.inter_octet_ms:
-            self.rx_n = 0  # inter-octet time-out: drop the partial frame
+        k = self.rx_n
+        if k > 1 and now - self.last_byte > self.cfg.inter_octet_ms:
+            k = 0  # inter-octet time-out: drop the partial frame
         self.last_byte = now
         n = len(data)
         i = 0
-        rx = self.rx
         while i < n:
-            k = self.rx_n
-            if k == 0:
-                if data[i] == hf.FLAG:
-                    rx[0] = hf.FLAG
-                    self.rx_n = 1
-                i += 1
-            elif k < 3:
-                b = data[i]
-                i += 1
-                if k == 1 and b == hf.FLAG:
-                    continue  # consecutive flags
-                rx[k] = b
-                self.rx_n = k + 1
-                if k == 2:
-                    ln = ((rx[1] & 7) << 8) | b
-                    if (rx[1] & 0xF0) != 0xA0 or ln < hf.MIN_LEN:
-                        self.frames_bad += 1
-                        self.rx_n = 0
-                    else:
-                        self.rx_need = ln + 2
-            else:
+            if k >= 3:  # the rest of the frame at once, into the frame's own view
+                # (MicroPython's slice assignment also moves the target's tail)
                 m = self.rx_need - k
                 if m > n - i:
                     m = n - i
-                rx[k:k + m] = data[i:i + m]
+                self.rxf[k - 1:k - 1 + m] = data[i:i + m]
                 i += m
                 k += m
-                self.rx_n = k
                 if k == self.rx_need:
-                    if rx[k - 1] != hf.FLAG:
+                    if self.rx[k - 1] != _FLAG:
                         self.frames_bad += 1
-                        self.rx_n = 0
+                        k = 0
                     else:
-                        self._frame(k - 2, now)
                         self.rx_n = 1  # the closing flag may open the next frame
+                        self._frame(k - 2, now)
+                        k = self.rx_n
+                continue
+            b = data[i]
+            i += 1
+            if k == 0:
+                if b == _FLAG:
+                    k = 1
+            elif k == 1:
+                if b != _FLAG:  # else consecutive flags
+                    self.rx[1] = b
+                    k = 2
+            else:  # frame format field: type 3, length (6.3)
+                f0 = self.rx[1]
+                ln = ((f0 & 7) << 8) | b
+                if (f0 & 0xF0) != 0xA0 or ln < _MIN_LEN:
+                    self.frames_bad += 1
+                    k = 0
+                else:
+                    self.rx[2] = b
+                    k = 3
+                    self.rx_need = ln + 2
+                    self.rxf = self.rxmv[1:ln + 2]
+        self.rx_n = k
 
     def tick(self, now):
         """Inactivity time-out (IC 23 attribute 8): the link silently returns to NDM."""
@@ -119,7 +142,7 @@ class HdlcLink:
             self._disconnect()
 
     def _frame(self, n, now):
-        f = self.rxmv[1:1 + n]
+        f = self.rxf
         fr = self.fr
         if not hf.decode(f, n, fr):
             self.frames_bad += 1  # bad CRC, length or address form: discard (6.4.4.2)
@@ -134,39 +157,39 @@ class HdlcLink:
         self.frames_in += 1
         c = fr.control
         if self.state != NDM and fr.client != self.peer:
-            if c & 0xEF == hf.SNRM or c & 0xEF == hf.DISC or self._is_poll(c):
+            if c & 0xEF == _SNRM or c & 0xEF == _DISC or self._is_poll(c):
                 self._reply_dm(fr)  # busy with another client
             return
         self.last_rx = now  # only the connected peer's frames keep the link (IC 23 attr 8)
         self._remember_address(f, fr)
         u = c & 0xEF
-        if u == hf.SNRM:
+        if u == _SNRM:
             self._snrm(f, fr)
-        elif u == hf.DISC:
+        elif u == _DISC:
             if self.state == NDM:
-                self._ctl(hf.DM | hf.PF, fr.client)
+                self._ctl(_DM | _PF, fr.client)
             else:
-                self._ctl(hf.UA | hf.PF, fr.client)
+                self._ctl(_UA | _PF, fr.client)
                 self._disconnect()
         elif self.state == NDM:
             if self._is_poll(c):
-                self._ctl(hf.DM | hf.PF, fr.client)
+                self._ctl(_DM | _PF, fr.client)
         elif self.state == FRMR_SENT:
             self._send_frmr()
         elif c & 1 == 0:
             self._iframe(f, fr)
-        elif c & 0x0F == hf.RR or c & 0x0F == hf.RNR:
+        elif c & 0x0F == _RR or c & 0x0F == _RNR:
             if fr.info_end != fr.info_start:
-                self._frmr(c, hf.FRMR_X)
+                self._frmr(c, _FRMR_X)
             else:
                 self._supervisory(c)
-        elif u == hf.UI:
+        elif u == _UI:
             pass  # no unsolicited exchange on this port
         else:
-            self._frmr(c, hf.FRMR_W)
+            self._frmr(c, _FRMR_W)
 
     def _is_poll(self, c):
-        return bool(c & hf.PF)
+        return bool(c & _PF)
 
     def _remember_address(self, f, fr):
         n = fr.addr_len
@@ -193,7 +216,7 @@ class HdlcLink:
         i, end = fr.info_start, fr.info_end
         if end > i:  # parameter negotiation field (dlms-notes 7.7)
             if end - i < 3 or f[i] != 0x81 or f[i + 1] != 0x80 or f[i + 2] != end - i - 3:
-                self._ctl(hf.DM | hf.PF, fr.client)
+                self._ctl(_DM | _PF, fr.client)
                 return
             i += 3
             while i < end:
@@ -203,7 +226,7 @@ class HdlcLink:
                 ln = f[i + 1]
                 i += 2
                 if ln < 1 or ln > 4 or i + ln > end:
-                    self._ctl(hf.DM | hf.PF, fr.client)
+                    self._ctl(_DM | _PF, fr.client)
                     return
                 v = 0
                 for k in range(ln):
@@ -239,7 +262,7 @@ class HdlcLink:
             p += 2 + ln
         info = bytes(b[:p])
         hdr = bytes((0x81, 0x80, p))
-        self._emit_ctl(hf.UA | hf.PF, fr.client, info, hdr)
+        self._emit_ctl(_UA | _PF, fr.client, info, hdr)
 
     def drop(self):
         """Leave the link without a frame (port disabled, KSMW 4.1.2)."""
@@ -264,17 +287,17 @@ class HdlcLink:
         nr = c >> 5
         n = fr.info_end - fr.info_start
         if n > self.max_rx:
-            self._frmr(c, hf.FRMR_Y)
+            self._frmr(c, _FRMR_Y)
             return
         if not self._nr_valid(nr):
-            self._frmr(c, hf.FRMR_Z)
+            self._frmr(c, _FRMR_Z)
             return
         self.acked = nr
         if ns != self.vr:
             if ns == (self.vr - 1) & 7 and self.txf_len and self.tx_off >= self.tx_len:
                 self.send(memoryview(self.txf)[: self.txf_len])  # our answer was lost: repeat
             else:
-                self._ctl(hf.RR | hf.PF | (self.vr << 5), fr.client)  # ask for N(S) = V(R)
+                self._ctl(_RR | _PF | (self.vr << 5), fr.client)  # ask for N(S) = V(R)
             return
         self.vr = (self.vr + 1) & 7
         self.tx = None  # a new request acknowledges the previous response
@@ -282,7 +305,7 @@ class HdlcLink:
         i = fr.info_start
         if self.rx_apdu == 0 and not self.rx_overflow:
             if n < 3 or f[i] != 0xE6 or f[i + 1] != 0xE6:  # LLC header (dlms-notes 7.6)
-                self._frmr(c, hf.FRMR_W)
+                self._frmr(c, _FRMR_W)
                 return
             i += 3
             n -= 3
@@ -294,9 +317,9 @@ class HdlcLink:
             self.rx_apdu = end
         if fr.segmented:
             self.rx_in_window += 1
-            if c & hf.PF or self.rx_in_window >= self.win_rx:
+            if c & _PF or self.rx_in_window >= self.win_rx:
                 self.rx_in_window = 0
-                self._ctl(hf.RR | hf.PF | (self.vr << 5), fr.client)
+                self._ctl(_RR | _PF | (self.vr << 5), fr.client)
             return
         self.rx_in_window = 0
         if self.rx_overflow:
@@ -306,7 +329,7 @@ class HdlcLink:
         self.rx_apdu = 0
         self.rx_overflow = False
         if resp is None or len(resp) == 0:
-            self._ctl(hf.RR | hf.PF | (self.vr << 5), fr.client)
+            self._ctl(_RR | _PF | (self.vr << 5), fr.client)
             return
         self.tx = resp
         self.tx_off = 0
@@ -326,21 +349,22 @@ class HdlcLink:
             if not more:
                 end = self.tx_len
             last_in_window = (k == self.win_tx - 1) or not more
-            ctrl = (self.vr << 5) | (self.vs << 1) | (hf.PF if last_in_window else 0)
+            ctrl = (self.vr << 5) | (self.vs << 1) | (_PF if last_in_window else 0)
             self.win_off[self.vs] = self.tx_off
-            self.txf_len = hf.encode(self.txf, (self.peer << 1) | 1, self.srv, self.srv_len,
-                                     ctrl, self.tx, self.tx_off, end, more,
+            f = self.txmv[:hf.size(self.srv_len, end - self.tx_off + (3 if first else 0))]
+            self.txf_len = hf.encode(f, (self.peer << 1) | 1, self.srv, self.srv_len, ctrl,
+                                     self.tx, self.tx_off, end, more,
                                      LLC_RESPONSE if first else None)
-            self.send(memoryview(self.txf)[: self.txf_len])
+            self.send(f)
             self.vs = (self.vs + 1) & 7
             self.tx_off = end
 
     def _supervisory(self, c):
         nr = c >> 5
         if not self._nr_valid(nr):
-            self._frmr(c, hf.FRMR_Z)
+            self._frmr(c, _FRMR_Z)
             return
-        self.peer_busy = c & 0x0F == hf.RNR
+        self.peer_busy = c & 0x0F == _RNR
         if self.tx is not None and nr != self.vs:
             # frames from N(R) on were not received: go back and send them again
             self.tx_off = self.win_off[nr]
@@ -351,8 +375,8 @@ class HdlcLink:
             return
         if nr == self.vs:
             self.tx = None  # the whole response is acknowledged
-        if c & hf.PF:
-            self._ctl(hf.RR | hf.PF | (self.vr << 5), self.peer)
+        if c & _PF:
+            self._ctl(_RR | _PF | (self.vr << 5), self.peer)
 
     # ---------------------------------------------------------------- control frames
     def _ctl(self, control, client):
@@ -371,7 +395,7 @@ class HdlcLink:
         self.srv[0:n] = f[2:2 + n]
         old = self.srv_len
         self.srv_len = n
-        self._ctl(hf.DM | hf.PF, fr.client)
+        self._ctl(_DM | _PF, fr.client)
         self.srv_len = old
         self.srv[0:old] = saved
 
@@ -381,4 +405,4 @@ class HdlcLink:
         self._send_frmr()
 
     def _send_frmr(self):
-        self._emit_ctl(hf.FRMR | hf.PF, self.peer, self.frmr_info, None)
+        self._emit_ctl(_FRMR | _PF, self.peer, self.frmr_info, None)

@@ -5,6 +5,7 @@
 
 #include "../sha256.c"
 #include "../p256.c"
+#include "../p256_fp32.c"
 #include "../p256_point.c"
 #include "../ecdsa.c"
 #include "../mod_dlms_ecc.c"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Host check of the portable core without MicroPython (gcc only):
-//   gcc -std=c99 -O1 -g -I.. -o ctcheck ctcheck.c ../p256.c ../p256_point.c ../ecdsa.c
-//       ../sha256.c
+//   gcc -std=c99 -O1 -g -I.. -o ctcheck ctcheck.c ../p256.c ../p256_fp32.c
+//       ../p256_point.c ../ecdsa.c ../sha256.c
 //   ./ctcheck               RFC 6979 A.2.5 key and "sample" signature, prints "ok"
 //   valgrind --error-exitcode=3 ./ctcheck ct
 //                           the secret scalar is marked undefined for memcheck, which then

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Line-oriented driver of the portable core for randomized cross-checks (xcheck.py), built
 // with gcc for either limb width:
-//   gcc -std=c99 -O2 -I.. -o xcheck xcheck.c ../p256.c ../p256_point.c ../ecdsa.c ../sha256.c
+//   gcc -std=c99 -O2 -I.. -o xcheck xcheck.c ../p256.c ../p256_fp32.c ../p256_point.c
+//       ../ecdsa.c ../sha256.c
 //   (add -DDLMS_ECC_LIMB32 for 32-bit limbs, -DDLMS_ECC_HAS_GTABLE=0 without the G tables)
 // Requests on stdin, one per line, hex arguments; one answer line each ("ERR <code>" on
 // errors):

@@ -2,10 +2,10 @@
 """Randomized cross-check of the portable core (xcheck.c) against OpenSSL (`cryptography`)
 and plain Python integers: public keys, RFC 6979 and caller-k signatures, verification of
 OpenSSL signatures (valid, s negated, tampered), ECDH, point validation and inversion mod p
-and n, for special scalars (edge and window-boundary patterns) and random ones; SHA-256 of
-every length up to 400 bytes.
-    gcc -std=c99 -O2 -I.. -o /tmp/xcheck xcheck.c ../p256.c ../p256_point.c ../ecdsa.c \\
-        ../sha256.c        (again with -DDLMS_ECC_LIMB32 for the 32-bit-limb path)
+and n, for special scalars (edge and window-boundary patterns) and random ones, inversion
+of edge values (powers of two, m - 1, ...); SHA-256 of every length up to 400 bytes.
+    gcc -std=c99 -O2 -I.. -o /tmp/xcheck xcheck.c ../p256.c ../p256_fp32.c ../p256_point.c \\
+        ../ecdsa.c ../sha256.c        (again with -DDLMS_ECC_LIMB32 for the 32-bit-limb path)
     .venv/bin/python firmware/cmodules/dlms_ecc/test/xcheck.py /tmp/xcheck [count] [seed]
 Exit status 1 on any mismatch."""
 import hashlib
@@ -148,6 +148,13 @@ def main():
                 if s:
                     check(core.ask("V", pub, b32(e), b32(r) + b32(s)) == "1",
                           "verify crafted %x %x %x" % (d, kk, e))
+    # inversion at the edges: 1, 2, m - 1, halves, powers of two and their neighbours
+    for name, m in (("p", P), ("n", N)):
+        vals = {1, 2, 3, m - 1, m - 2, (m - 1) // 2, (m + 1) // 2}
+        for k in range(256):
+            vals |= {(1 << k) % m, ((2 << k) - 1) % m, (m - (1 << k)) % m}
+        for a in sorted(vals - {0}):
+            check(core.ask("I", name, b32(a)) == b32(pow(a, -1, m)).hex(), "inv %s %x" % (name, a))
     for n in range(401):
         data = rng.randbytes(n)
         check(core.ask("H", data.hex() or "-") == hashlib.sha256(data).hexdigest(), "sha256 %d" % n)
