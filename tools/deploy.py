@@ -159,7 +159,9 @@ def commands(board, port, a, pki, config):
     if a["rtc"]:
         t = time.gmtime()
         pre += ["import machine", "machine.RTC().datetime((%d, %d, %d, %d, %d, %d, %d, 0))" % (
-            t.tm_year, t.tm_mon, t.tm_mday, t.tm_wday + 1, t.tm_hour, t.tm_min, t.tm_sec)]
+            t.tm_year, t.tm_mon, t.tm_mday, t.tm_wday + 1, t.tm_hour, t.tm_min, t.tm_sec),
+                # the meter drops the clock offset of clients' settings (hal/machine_board.py)
+                "open('%s/rtc-set', 'w').close()" % fs]
     cmd += ["exec", "\n".join(pre)]
     if pki:
         cmd += ["+", "fs", "cp"] + pki + [":%s/pki/" % fs]

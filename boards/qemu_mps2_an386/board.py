@@ -11,8 +11,9 @@ What qemu emulates and how the meter uses it (README "Boards: qemu"):
   RTC            the host's clock through semihosting SYS_TIME (_mps2.rtc(), seconds), run
                  on by SysTick milliseconds (time.ticks_ms); aligned to the RTC's second
                  edge at boot; qemu has no battery-backed RTC, so it never loses its power
-                 reserve (rtc_valid True); a client's clock setting is an offset kept by
-                 the application (not written back)
+                 reserve (rtc_valid True); a client's clock setting is an offset the
+                 application keeps in its store (not written back); a set start (tools/
+                 run_qemu.py --start) sets the RTC (rtc_set True: that offset is dropped)
   flash          a host file through semihosting (_mps2.Flash, FLASH_FILE in qemu's working
                  directory, FLASH_BLOCKS x 4 KB) with LittleFS v2 mounted at /flash: the
                  power-fail-safe store in /flash/state, factory provisioning (PKI files) in
@@ -147,6 +148,9 @@ class QemuBoard(Board):
 
     def ticks_ms(self):
         return time.ticks_ms()
+
+    def rtc_set(self):
+        return self._start is not None
 
     def ready(self):
         if not self._run:

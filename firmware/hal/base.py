@@ -14,6 +14,9 @@ A board provides:
   pki()           factory provisioning files {name: bytes} (tools/provision.py) or None
   metering(local) the metering front-end; local(utc_s) -> local wall seconds of the meter clock
   rtc_valid()     False when the RTC lost its power reserve during the outage (KSMW 5.4)
+  rtc_set()       True when the RTC was set from outside since the meter last ran (the
+                  factory, `make deploy`, the host's --start): the meter then drops the clock
+                  offset it keeps from clients' settings
   events()        board events since the last call: "D" power-fail warning, "B" demand reset
                   button (a board: supply monitor and button interrupts), or ""
   ready()         called once the meter serves
@@ -66,6 +69,9 @@ class Board:
 
     def rtc_valid(self):
         return True
+
+    def rtc_set(self):
+        return False
 
     def events(self):
         return ""

@@ -114,6 +114,11 @@ class HostBoard(Board):
     def rtc_valid(self):
         return self._rtc_valid
 
+    def rtc_set(self):
+        """--start sets the simulated RTC: the meter time is --start, whatever a client set
+        before the restart."""
+        return self.start is not None
+
     def events(self):
         if self.control_fd is None:
             return ""

@@ -44,6 +44,7 @@ _POLL = 3  # MP_STREAM_POLL
 _POLLIN = 1
 _POLLOUT = 4
 DEBOUNCE_MS = 50
+RTC_SET = "rtc-set"  # left by tools/deploy.py when it sets the RTC
 CONFIG_KEYS = ("serial", "meter_type", "tcp_port", "ip", "wifi", "metering", "s0_imp_kwh",
                "uart2")
 
@@ -185,6 +186,7 @@ class MachineBoard(Board):
         if "power_fail" in pins:
             self._input(pins["power_fail"], "D")
         self._rtc_ok = self.hw.RTC().datetime()[0] >= pins.get("rtc_min_year", 2025)
+        self._rtc_set = self._take(RTC_SET)
         self._es = None  # the RTC second (port epoch) whose edge was at ticks _ek
         self._ek = 0
 
@@ -402,6 +404,19 @@ class MachineBoard(Board):
         """False when the RTC read a year before rtc_min_year at boot: it lost its power
         reserve (no backup battery, VBAT low) and restarted at the port's epoch."""
         return self._rtc_ok
+
+    def rtc_set(self):
+        """`make deploy` set the RTC (it leaves <fs>/rtc-set, removed at this boot)."""
+        return self._rtc_set
+
+    def _take(self, name):
+        import os
+
+        try:
+            os.remove(self._path(name))
+            return True
+        except OSError:
+            return False
 
     def loop_ms(self):
         # the power-fail warning is seen within one loop period

@@ -37,7 +37,7 @@ class Timeline:
         self.t = None  # UTC seconds processed
         self.off_s = 0  # clock offset of the instants processed: meter time -> board time
         self.off_ms = 0
-        self.alive = bytearray(5)
+        self.alive = bytearray(6)  # alive record (5 bytes) or clock offset (6)
         self.down = None  # power-down instant found at power up
         self.tickers = []  # IC 20 / IC 22 objects (a list: iterating it allocates nothing)
 
@@ -58,9 +58,16 @@ class Timeline:
             self.m.energy.advance(s, 0)
 
     def _offset(self):
+        """The clock's offset now applies to the steps; kept in the store so that a setting
+        outlives a restart (the RTC is never written: it stays the metering time base)."""
         c = self.clock
         self.off_s = c.off_s
         self.off_ms = c.off_ms
+        store = self.m.store
+        if store is not None:
+            b = self.alive
+            pack_into(">iH", b, 0, c.off_s, c.off_ms)
+            store.write("clock", memoryview(b)[:6])
 
     # ------------------------------------------------------------------ tickers
     def add_ticker(self, o):
@@ -182,7 +189,7 @@ class Timeline:
             return
         b = self.alive
         pack_into(">IB", b, 0, t, 0)
-        store.write("alive", b)
+        store.write("alive", memoryview(b)[:5])
 
     def power_up(self):
         """At boot, before the first step: power-down handling (KSMW 5.4, 5.4.1, 5.7.3)."""
@@ -191,6 +198,7 @@ class Timeline:
         for o in m.tickers:
             self.add_ticker(o)
         store = m.store
+        self._restore(store)
         v = store.read("alive") if store is not None else None
         now = c.utc()
         b = c.board()
@@ -224,6 +232,16 @@ class Timeline:
             o.crossing.start(down, loc)
         self._start(now)
         self._alive(now)
+
+    def _restore(self, store):
+        # clients' settings (KSMW 5.4) kept across restarts, unless the RTC was set since
+        v = store.read("clock") if store is not None else None
+        if v and len(v) == 6 and not self.board.rtc_set():
+            off_s, off_ms = unpack_from(">iH", v)
+            if 0 <= off_ms < 1000:
+                c = self.clock
+                c.off_s = self.off_s = off_s
+                c.off_ms = self.off_ms = off_ms
 
     def _start(self, now):
         # corrupt records found while booting (KSMW 5.7.3 ERR); demand periods counted from

@@ -67,6 +67,7 @@ def test_dry_run_copies_meter_files_only(tmp_path):
     assert rc == 0 and not err, (out, err)
     assert " connect a0 resume exec " in out and out.rstrip().endswith("+ reset"), out
     assert "VfsLfs2.mkfs(pyb.Flash(start=0))" in out and "machine.RTC().datetime((" in out
+    assert "/flash/rtc-set" in out  # the meter then drops a client's clock setting
     for f in ("meter.der", "meter.key", "root.der", "subca1.der", "client1.der"):
         assert "pki/" + f + " " in out, (f, out)
     for f in ("root.key", "subca1.key", "client1.key", "index.json"):
@@ -76,6 +77,7 @@ def test_dry_run_copies_meter_files_only(tmp_path):
     d.mkdir()
     rc, out, err = run("ESP32_DEVKITC", "/dev/ttyUSB0", "--pki", pki(d), "--no-rtc", "--dry-run")
     assert rc == 0 and "RTC" not in out and ":/pki/ " in out and "'/pki'" in out, out
+    assert "rtc-set" not in out
     assert "mkfs" not in out and out.rstrip().endswith("fs ls :/ + reset"), out
     rc, out, err = run("ESP32_DEVKITC", "/dev/ttyUSB0", "--pki", "", "--dry-run")
     assert rc == 0 and " cp " not in out and "pki" not in out, out

@@ -283,6 +283,18 @@ def test_config_and_pki_files():
     b = board_module("NUCLEO_H743ZI").make(hw=fm, net=fm.FakeNetwork(),
                                            fs=fresh_fs({"meter.json": b"{serial"}))
     assert b.identity["serial"] == "1KFM0100000001"
+    assert not b.rtc_set()
+    rmtree(TMP)
+
+
+def test_rtc_set_by_deploy_is_reported_once():
+    fm.reset()
+    fs = fresh_fs({"rtc-set": b""})  # left by tools/deploy.py with the RTC it set
+    b = board_module("NUCLEO_H743ZI").make(hw=fm, net=fm.FakeNetwork(), fs=fs)
+    assert b.rtc_set() and "rtc-set" not in os.listdir(TMP)
+    fm.reset()
+    b = board_module("NUCLEO_H743ZI").make(hw=fm, net=fm.FakeNetwork(), fs=TMP)
+    assert not b.rtc_set()  # the next boot keeps a client's clock setting
     rmtree(TMP)
 
 

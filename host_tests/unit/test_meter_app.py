@@ -22,13 +22,14 @@ def utc(y, mo, d, hh=0, mi=0, s=0, dev=60):
     return tc.to_secs(y, mo, d, hh, mi, s) - dev * 60
 
 
-def meter(t, store=None, rtc_ok=True, fresh=True):
+def meter(t, store=None, rtc_ok=True, fresh=True, rtc_set=False):
     """A management session of a meter whose board clock is at UTC seconds t."""
     if store and fresh:
         rmtree(store)
     b = FakeBoard(t * 1000)
     b.curve = CURVE
     b.rtc_ok = rtc_ok
+    b.rtc_was_set = rtc_set
     if store:
         b.store_path = store
     return management_session(b)
@@ -268,6 +269,25 @@ def test_restart_with_clock_behind_or_ahead_moves_no_energy():
     assert value(s, "1-0:1.8.0.255") == 6000
     run_to(s, t0 + 30 * 86400 + 900)
     assert value(s, "1-0:1.8.0.255") == 7000
+
+
+def test_clock_setting_outlives_a_restart_unless_the_rtc_was_set():
+    t0 = utc(2026, 1, 14, 10)
+    s = meter(t0, DIR)
+    set_clock(s, t0 + 3600)  # a client sets the clock an hour ahead (KSMW 5.4)
+    s.meter.power_down()
+    s = meter(t0 + 60, DIR, fresh=False)  # the RTC ran on through the outage
+    assert s.meter.clock.utc() == t0 + 3660
+    assert not value(s, "0-0:1.0.0.255", 4) & tc.STATUS_INVALID
+    assert [e[1] for e in events(s, skip=(47,))] == [4, 5, 1, 2]  # no clock invalid (6)
+    s.meter.power_down()
+    s = meter(t0 + 120, DIR, fresh=False, rtc_set=True)  # the RTC set since (deploy, --start)
+    assert s.meter.clock.utc() == t0 + 3661  # behind the last record: power-down + 1 s
+    assert value(s, "0-0:1.0.0.255", 4) & tc.STATUS_INVALID
+    set_clock(s, t0 + 200)  # a client puts it right; an RTC set ahead of the record:
+    s.meter.power_down()
+    s = meter(t0 + 4000, DIR, fresh=False, rtc_set=True)
+    assert s.meter.clock.utc() == t0 + 4000  # the RTC's time, the offset dropped
 
 
 def test_dst_gap_refused_and_repeated_hour_accepted():

@@ -103,6 +103,11 @@ class FakeBoard:
     def rtc_valid(self):
         return self.rtc_ok
 
+    rtc_was_set = False  # the RTC set from outside since the last run (hal/base.py)
+
+    def rtc_set(self):
+        return self.rtc_was_set
+
     def events(self):
         return ""
 
