@@ -110,7 +110,7 @@ test-unix32: setup
 
 # the Cortex-M4 meter under qemu-system-arm (boards/qemu_mps2_an386, tools/run_qemu.py): its
 # GC heap (QEMU_HEAP, MICROPY_HEAP_SIZE of the image) and flash image folder (QEMU_STATE)
-QEMU_HEAP ?= 144k
+QEMU_HEAP ?= 128k
 QEMU_STATE ?= run/qemu
 run-qemu: setup
 	@$(VPY) tools/run_qemu.py --pty-link $(PTY_LINK) --heapsize $(QEMU_HEAP) \

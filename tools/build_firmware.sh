@@ -66,7 +66,7 @@ qemu_mps2_an386)
     # (boards/qemu_mps2_an386: mpconfigboard.mk, manifest.py, board.py, cmod/ for _mps2)
     need_cc "command -v arm-none-eabi-gcc" "gcc-arm-none-eabi libnewlib-arm-none-eabi"
     BDIR="$ROOT/boards/$BOARD"
-    HEAP="${QEMU_HEAP:-144k}"
+    HEAP="${QEMU_HEAP:-128k}"
     case "$HEAP" in
         *[kK]) HEAP=$(( ${HEAP%[kK]} * 1024 )) ;;
     esac

@@ -25,7 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BOARD = "qemu_mps2_an386"
 FIRMWARE = os.path.join(ROOT, "build", "firmware", BOARD, "firmware.elf")
 QEMU = "qemu-system-arm"
-HEAP_DEFAULT = "144k"  # docs/decisions.md, qemu board heap
+HEAP_DEFAULT = "128k"  # docs/decisions.md, qemu board heap
 BOOT_S = 60  # qemu to the REPL prompt (a loaded host); the meter's own boot has no limit
 STOP_S = 30  # power-fail warning to "meter: power down"
 

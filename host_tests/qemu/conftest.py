@@ -19,7 +19,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "host_tests", "integration"))
 
-HEAP = os.environ.get("QEMU_HEAP", "144k")
+HEAP = os.environ.get("QEMU_HEAP", "128k")
 BOOT_S = 600  # build + boot + 5760 LP1 entries written to the flash image on a loaded host
 CLIENT_TIMEOUT = 60.0  # seconds without a complete frame before gurux gives up a request
 

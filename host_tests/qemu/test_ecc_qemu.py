@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-HEAP = os.environ.get("QEMU_HEAP", "144k")  # the image make test-qemu builds: no rebuild
+HEAP = os.environ.get("QEMU_HEAP", "128k")  # the image make test-qemu builds: no rebuild
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 sys.path.insert(0, os.path.join(ROOT, "firmware"))
 import qemu_bench  # noqa: E402
