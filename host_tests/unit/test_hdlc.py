@@ -190,6 +190,27 @@ def test_one_client_at_a_time_and_inactivity():
     assert p.link.state == NDM and p.disconnects == 1
 
 
+def test_time_outs_across_the_ticks_wrap():
+    # ticks_ms wraps at 2^30 ms (12.4 days): the link still times out, and not early
+    p = Peer()
+    p.t = 0x3FFFFFFF - 50000
+    p.feed(frame(0x93))
+    p.t = 50000  # 100 s later, after the wrap: the link holds (120 s inactivity)
+    p.link.tick(p.t)
+    assert p.link.state == NRM
+    p.t = 70001
+    p.link.tick(p.t)
+    assert p.link.state == NDM and p.disconnects == 1
+    f = frame(0x93)
+    p.t = 0x3FFFFFFF - 100
+    p.feed(f[:5])
+    p.t = 150  # 251 ms after the last byte, across the wrap: the partial frame is dropped
+    assert p.feed(f[5:]) == [] and p.link.state == NDM
+    p.t = 300
+    p.feed(f[:5])
+    assert len(p.feed(f[5:])) == 1 and p.link.state == NRM
+
+
 def test_refused_client_does_not_keep_the_link_alive():
     # issue #11: only the connected peer's frames refresh the inactivity timer
     p = Peer()

@@ -26,6 +26,16 @@ _FRMR_X = const(0x02)
 _FRMR_Y = const(0x04)
 _FRMR_Z = const(0x08)
 
+# `now` is the board's time.ticks_ms(): it wraps at 2^30 ms (12.4 days), so time-outs take
+# the wrapped difference (time.ticks_diff; the stack does not import the board layer)
+_TICKS_MASK = const(0x3FFFFFFF)
+_TICKS_HALF = const(0x20000000)
+
+
+def _elapsed(now, then):
+    return ((now - then + _TICKS_HALF) & _TICKS_MASK) - _TICKS_HALF
+
+
 NDM = const(0)  # disconnected
 NRM = const(1)  # connected
 FRMR_SENT = const(2)  # frame reject condition: only SNRM/DISC clear it
@@ -90,7 +100,7 @@ class HdlcLink:
     def feed(self, data, now):
         """Consume received bytes (frames are delimited by length, not by flags: 7.1)."""
         k = self.rx_n
-        if k > 1 and now - self.last_byte > self.cfg.inter_octet_ms:
+        if k > 1 and _elapsed(now, self.last_byte) > self.cfg.inter_octet_ms:
             k = 0  # inter-octet time-out: drop the partial frame
         self.last_byte = now
         n = len(data)
@@ -138,7 +148,7 @@ class HdlcLink:
     def tick(self, now):
         """Inactivity time-out (IC 23 attribute 8): the link silently returns to NDM."""
         t = self.cfg.inactivity_s
-        if self.state != NDM and t and now - self.last_rx >= t * 1000:
+        if self.state != NDM and t and _elapsed(now, self.last_rx) >= t * 1000:
             self._disconnect()
 
     def _frame(self, n, now):
