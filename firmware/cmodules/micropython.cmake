@@ -5,5 +5,4 @@
 # folder's micropython.mk). A board may include only the modules it needs.
 include(${CMAKE_CURRENT_LIST_DIR}/dlms_crc/micropython.cmake)
 include(${CMAKE_CURRENT_LIST_DIR}/dlms_gcm/micropython.cmake)
-# P-256 ECDSA/ECDH (suite 1), another folder's work: OPTIONAL until its cmake file lands.
-include(${CMAKE_CURRENT_LIST_DIR}/dlms_ecc/micropython.cmake OPTIONAL)
+include(${CMAKE_CURRENT_LIST_DIR}/dlms_ecc/micropython.cmake)

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 """The rest of the companion standard's object list (KSMW 3-10): every row of
-meterapp/catalog_table.py (generated from spec/ksmw-objects.csv by tools/gen_catalog.py) that
+meterapp/catalog_table.py (generated from tools/ksmw-objects.csv by tools/gen_catalog.py) that
 the firmware does not build elsewhere is served from here, for the poly-phase meter (every
 row) or the single-phase meter (the rows without `poly`). The server finds them through
 `find` and lists them after its own objects (Server.attach(..., more=catalog)).
@@ -9,10 +9,10 @@ Nothing is built per row at boot: a row is answered by a small object made when 
 up, from the table in flash (logical name, class, version, value spec or encoded defaults).
 Data, Register and Extended register rows answer from their spec (type, scaler/unit, access,
 default); a value a client writes is kept here. Instantaneous and power quality values are
-live from the simulated metering (meterapp/metrology.py) in the spec's scaler. Rows of the
-other classes answer GET with the default attributes the generator encoded from their real
-objects (meterapp/catalog_build.py); the first SET or ACTION builds the real object, which
-then answers for the row and keeps its state.
+live from the board's metering front-end (hal/sim_metering.py on the host) in the spec's
+scaler. Rows of the other classes answer GET with the default attributes the generator
+encoded from their real objects (meterapp/catalog_build.py); the first SET or ACTION builds
+the real object, which then answers for the row and keeps its state.
 
 The meter builds the tariff, billing and load profile control objects at boot through
 materialize() and hooks them (meterapp/objects.py, billing.py, profiles.py); the timeline
