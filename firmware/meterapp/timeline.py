@@ -37,8 +37,7 @@ class Timeline:
         self.t = None  # UTC seconds processed
         self.off_s = 0  # clock offset of the instants processed: meter time -> board time
         self.off_ms = 0
-        self.alive = bytearray(5)  # record buffers: nothing allocated when they are written
-        self.offset = bytearray(6)
+        self.alive = bytearray(6)  # alive record (5 bytes) or clock offset (6)
         self.down = None  # power-down instant found at power up
         self.tickers = []  # IC 20 / IC 22 objects (a list: iterating it allocates nothing)
 
@@ -66,9 +65,9 @@ class Timeline:
         self.off_ms = c.off_ms
         store = self.m.store
         if store is not None:
-            b = self.offset
+            b = self.alive
             pack_into(">iH", b, 0, c.off_s, c.off_ms)
-            store.write("clock", b)
+            store.write("clock", memoryview(b)[:6])
 
     # ------------------------------------------------------------------ tickers
     def add_ticker(self, o):
@@ -190,7 +189,7 @@ class Timeline:
             return
         b = self.alive
         pack_into(">IB", b, 0, t, 0)
-        store.write("alive", b)
+        store.write("alive", memoryview(b)[:5])
 
     def power_up(self):
         """At boot, before the first step: power-down handling (KSMW 5.4, 5.4.1, 5.7.3)."""
