@@ -37,7 +37,8 @@ class Timeline:
         self.t = None  # UTC seconds processed
         self.off_s = 0  # clock offset of the instants processed: meter time -> board time
         self.off_ms = 0
-        self.alive = bytearray(6)  # alive record (5 bytes) or clock offset (6)
+        self.alive = bytearray(5)  # record buffers: nothing allocated when they are written
+        self.offset = bytearray(6)
         self.down = None  # power-down instant found at power up
         self.tickers = []  # IC 20 / IC 22 objects (a list: iterating it allocates nothing)
 
@@ -65,9 +66,9 @@ class Timeline:
         self.off_ms = c.off_ms
         store = self.m.store
         if store is not None:
-            b = self.alive
+            b = self.offset
             pack_into(">iH", b, 0, c.off_s, c.off_ms)
-            store.write("clock", memoryview(b)[:6])
+            store.write("clock", b)
 
     # ------------------------------------------------------------------ tickers
     def add_ticker(self, o):
@@ -189,7 +190,7 @@ class Timeline:
             return
         b = self.alive
         pack_into(">IB", b, 0, t, 0)
-        store.write("alive", memoryview(b)[:5])
+        store.write("alive", b)
 
     def power_up(self):
         """At boot, before the first step: power-down handling (KSMW 5.4, 5.4.1, 5.7.3)."""
